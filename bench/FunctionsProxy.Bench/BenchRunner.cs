@@ -17,15 +17,11 @@ internal static class BenchRunner
         var warmup = Args.Value(args, "--warmup") is { } wu ? Args.Duration(wu) : quick ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(1);
         var highC = int.Parse(Args.Value(args, "--concurrency") ?? "32", Inv);
         var proxyDll = Args.Value(args, "--proxy-dll") ?? FindProxyDll();
-        var sample = Path.Combine(AppContext.BaseDirectory, "Samples", "cc-2.1.330-first-stream.json");
 
         Console.WriteLine($"FunctionsProxy bench: {Environment.ProcessorCount} cores, {duration.TotalSeconds:0.#} s per run (+{warmup.TotalSeconds:0.#} s warm-up), c=1 and c={highC}");
         Console.WriteLine($"proxy: {proxyDll}");
 
-        var ccStream = JsonNode.Parse(File.ReadAllText(sample))!["body"]!.AsObject();
-        ccStream["stream"] = true;
-        var ccJson = ccStream.DeepClone().AsObject();
-        ccJson["stream"] = false;
+        var (ccJson, ccStream) = ClaudeCodeBodies();
         const string smallJson = """{"model":"some-model","max_tokens":64,"messages":[{"role":"user","content":"say hi"}]}""";
         const string smallStream = """{"model":"some-model","max_tokens":64,"messages":[{"role":"user","content":"say hi"}],"stream":true}""";
 
@@ -33,12 +29,32 @@ internal static class BenchRunner
         try
         {
             return await RunAllAsync(children, proxyDll, quick, duration, warmup, highC,
-                [("small", Encoding.UTF8.GetBytes(smallJson), Encoding.UTF8.GetBytes(smallStream)), ("claude-code", Bytes(ccJson), Bytes(ccStream))]);
+                [("small", Encoding.UTF8.GetBytes(smallJson), Encoding.UTF8.GetBytes(smallStream)), ("claude-code", ccJson, ccStream)]);
         }
         finally
         {
             foreach (var c in children) c.Dispose();
         }
+    }
+
+    /// <summary>The Claude Code sample's body, as a non-stream and as a stream request.</summary>
+    private static (byte[] Json, byte[] Stream) ClaudeCodeBodies()
+    {
+        var sample = Path.Combine(AppContext.BaseDirectory, "Samples", "cc-2.1.330-first-stream.json");
+        var body = JsonNode.Parse(File.ReadAllText(sample))!["body"]!.AsObject();
+        body["stream"] = false;
+        var json = Bytes(body);
+        body["stream"] = true;
+        return (json, Bytes(body));
+    }
+
+    /// <summary>Only the in-process figures, against a fresh bench upstream (for profiling the translation).</summary>
+    public static async Task<int> PipelineOnlyAsync(string[] args)
+    {
+        using var upstream = StartRole("upstream", "upstream");
+        await upstream.WaitReadyAsync("/health", TimeSpan.FromSeconds(30));
+        PrintPipeline(await PipelineBench.RunAsync(upstream.BaseUrl, ClaudeCodeBodies().Json, Args.Flag(args, "--quick")));
+        return 0;
     }
 
     /// <summary>Loads one URL with an Anthropic body (for attaching a profiler to a single server).</summary>
@@ -104,9 +120,12 @@ internal static class BenchRunner
         var proxyEndRss = proxy.Rss;
 
         var big = await BigAnswerAsync(proxyDll, children, load);
+        // After the load runs: the child servers are idle, so the in-process timings have the cores to themselves.
+        var pipeline = await PipelineBench.RunAsync(upstream.BaseUrl, bodies.Single(b => b.Name == "claude-code").Json, quick);
 
         PrintTable(results);
-        PrintSummary(results, highC, proxyBaseRss, proxyPeak, proxyEndRss, big);
+        PrintPipeline(pipeline);
+        PrintSummary(results, highC, proxyBaseRss, proxyPeak, proxyEndRss, big, pipeline);
         var errors = results.Sum(r => r.Direct.Errors + r.Yarp.Errors + r.Proxy.Errors);
         if (errors > 0) Console.WriteLine($"ERRORS: {errors} failed requests (see table).");
         return errors > 0 || !big.Complete ? 1 : 0;
@@ -206,8 +225,17 @@ internal static class BenchRunner
         }
     }
 
+    private static void PrintPipeline(PipelineBench.Figures f)
+    {
+        Console.WriteLine();
+        Console.WriteLine("In-process request path (Core services, best of several rounds, microseconds per request):");
+        Console.WriteLine($"  model resolution through the catalog   {f.CatalogResolveUs,9:0.000} us   (without a catalog {f.PlainResolveUs:0.000} us)");
+        Console.WriteLine($"  parse the Claude Code body             {f.ParseUs,9:0.0} us   (JsonDocument + MessagesRequest)");
+        Console.WriteLine($"  translate it, capabilities known       {f.TranslateWithCapabilitiesUs,9:0.0} us   (without capabilities {f.TranslateWithoutUs:0.0} us; {f.UpstreamBytes} B written)");
+    }
+
     private static void PrintSummary(List<(string Kind, string Body, RunResult Direct, RunResult Yarp, RunResult Proxy)> results, int highC,
-        long baseRss, long peakRss, long endRss, BigResult big)
+        long baseRss, long peakRss, long endRss, BigResult big, PipelineBench.Figures pipeline)
     {
         static string Mb(long b) => (b / 1024.0 / 1024.0).ToString("0.0", Inv) + " MB";
         static string Verdict(bool ok) => ok ? "MET " : "MISS";
@@ -221,6 +249,11 @@ internal static class BenchRunner
             Console.WriteLine($"  [{Verdict(p.TtfbP50 - d.TtfbP50 <= 2.0)}] added stream TTFB <= 2 ms at c=1 ({body}): {p.TtfbP50 - d.TtfbP50:+0.000;-0.000} ms ({p.TtfbP50:0.000} vs {d.TtfbP50:0.000}); added full-stream p50 {p.P50 - d.P50:+0.000;-0.000} ms");
         foreach (var (kind, body, d, y, p) in results.Where(r => r.Kind == "stream" && r.Proxy.Concurrency == highC))
             Console.WriteLine($"  [info] {highC} concurrent streams ({body}): proxy {p.EventsPerSecond:0} events/s ({p.Rps:0} streams/s), direct {d.EventsPerSecond:0} upstream events/s, yarp {y.EventsPerSecond:0}; proxy/yarp streams {p.Rps / y.Rps:P0}");
+        foreach (var (kind, body, _, _, p) in results.Where(r => r.Kind == "json" && r.Proxy.Concurrency == 1))
+        {
+            var share = pipeline.CatalogCostUs / (p.P50 * 1000.0);
+            Console.WriteLine($"  [{Verdict(share < 0.02)}] catalog lookup + adaptation < 2% of a non-stream round trip ({body}): {share:P2} ({pipeline.CatalogCostUs:0.000} us of the proxy's {p.P50:0.000} ms p50 at c=1)");
+        }
         Console.WriteLine($"  [{Verdict(peakRss <= 200L * 1024 * 1024)}] proxy peak RSS <= 200 MB under load: {Mb(peakRss)} (idle after start {Mb(baseRss)}, after load {Mb(endRss)})");
         var growth = big.PeakRss - big.RssBefore;
         Console.WriteLine($"  [{Verdict(big.Complete && growth < 20L * 1024 * 1024)}] memory growth relaying one 10 MB answer < 20 MB: {Mb(growth)} (RSS before {Mb(big.RssBefore)}, peak {Mb(big.PeakRss)}{(big.HwmReset ? $" from VmHWM, sampled {Mb(big.SampledPeak)}" : " sampled every 5 ms")}); "

@@ -3,11 +3,13 @@ using FunctionsProxy.Bench;
 // bench [--quick] [--duration 5s] [--proxy-dll path]   run everything and print the report
 // bench upstream --port N [--big]                      the fast pre-serialised OpenAI-compatible upstream
 // bench yarp --port N --upstream URL                   the YARP pass-through hop
+// bench pipeline [--quick]                            only the in-process request-path figures
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
     "upstream" => await FastUpstream.RunAsync(args[1..]),
     "yarp" => await YarpHop.RunAsync(args[1..]),
     "load" => await BenchRunner.LoadOnlyAsync(args[1..]),
+    "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };
