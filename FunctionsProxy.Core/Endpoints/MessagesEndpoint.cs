@@ -143,7 +143,7 @@ public sealed class MessagesEndpoint(
         var aggregator = new MessageAggregator();
         // The whole answer is read before anything is written, so an orphan </think> costs no latency here.
         var profile = model.Profile.ParseThinkTags ? model.Profile with { OrphanThinkCloseWindow = WholeAnswerWindow } : model.Profile;
-        var assembler = new MessageAssembler(aggregator, request.Model, toolNames, request.StopSequences, estimate, logger, profile);
+        var assembler = new MessageAssembler(aggregator, request.Model, toolNames, request.StopSequences, estimate, logger, profile, request.Tools);
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(upstreamToken).ConfigureAwait(false);
@@ -189,7 +189,7 @@ public sealed class MessagesEndpoint(
         await using var responder = new SseResponder(context, o.PingInterval);
         // A JSON answer is whole before anything is written: orphan </think> detection costs no latency there.
         var profile = completion is not null && model.Profile.ParseThinkTags ? model.Profile with { OrphanThinkCloseWindow = WholeAnswerWindow } : model.Profile;
-        var assembler = new MessageAssembler(responder.Sink, request.Model, toolNames, request.StopSequences, estimate, logger, profile);
+        var assembler = new MessageAssembler(responder.Sink, request.Model, toolNames, request.StopSequences, estimate, logger, profile, request.Tools);
         responder.Start(AnthropicErrorWriter.RequestId(context));
         await responder.WriteAsync(static a => a.Start(), assembler, ct).ConfigureAwait(false);
         try

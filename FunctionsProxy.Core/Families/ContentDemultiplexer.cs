@@ -23,6 +23,7 @@ public sealed class ContentDemultiplexer
     private readonly bool _parseThinkTags;
     private readonly int _orphanWindow;
     private readonly ILogger? _logger;
+    private readonly ToolParameterTypes? _parameterTypes;
 
     private Mode _mode;
     private MarkupKind _region;
@@ -41,8 +42,10 @@ public sealed class ContentDemultiplexer
 
     /// <param name="orphanCloseWindow">How far into the content an orphan <c>&lt;/think&gt;</c> may start; 0 disables
     /// orphan detection (and the hold-back at the start it needs while streaming).</param>
-    public ContentDemultiplexer(bool parseThinkTags, bool parseToolMarkup, int orphanCloseWindow, ILogger? logger = null)
+    /// <param name="parameterTypes">The request's tool schemas: typed values for XML-style tool-call markup.</param>
+    public ContentDemultiplexer(bool parseThinkTags, bool parseToolMarkup, int orphanCloseWindow, ILogger? logger = null, ToolParameterTypes? parameterTypes = null)
     {
+        _parameterTypes = parameterTypes;
         _parseThinkTags = parseThinkTags;
         _orphanWindow = Math.Max(0, orphanCloseWindow);
         _logger = logger;
@@ -270,7 +273,7 @@ public sealed class ContentDemultiplexer
 
     private void FinishRegion(ReadOnlySpan<char> body, IContentSink sink, bool terminated)
     {
-        if (ToolMarkup.Parse(_region, body, sink, _logger) > 0) return;
+        if (ToolMarkup.Parse(_region, body, sink, _logger, _parameterTypes) > 0) return;
         // Not a tool call after all (or unparseable): the model's words are kept, never dropped.
         _skipWhitespace = false;
         sink.OnText(ToolMarkup.Begin(_region));

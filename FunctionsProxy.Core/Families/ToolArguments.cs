@@ -176,7 +176,7 @@ public static partial class ToolArguments
     private static string WrapRaw(string raw)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(raw.Length + 32);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Translation.AnthropicJson.ValidatingWriterOptions))
         {
             w.WriteStartObject();
             w.WriteString(RawArgumentsKey, raw);

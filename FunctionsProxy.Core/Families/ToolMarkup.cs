@@ -82,7 +82,8 @@ internal static class ToolMarkup
     ];
 
     /// <summary>Parses a complete region body; returns how many calls went to the sink (0: not a tool call after all).</summary>
-    public static int Parse(MarkupKind kind, ReadOnlySpan<char> body, IContentSink sink, ILogger? logger)
+    /// <param name="parameterTypes">The request's tool schemas, for formats whose parameter values are untyped text.</param>
+    public static int Parse(MarkupKind kind, ReadOnlySpan<char> body, IContentSink sink, ILogger? logger, ToolParameterTypes? parameterTypes = null)
     {
         switch (kind)
         {
@@ -96,7 +97,7 @@ internal static class ToolMarkup
             case MarkupKind.DeepSeekCall:
                 return ParseDeepSeekCall(body, sink, logger) ? 1 : 0;
             case MarkupKind.XmlToolCall:
-                return ParseXmlToolCall(body, sink, logger) ? 1 : 0;
+                return ParseXmlToolCall(body, sink, logger, parameterTypes) ? 1 : 0;
             default:
                 return 0;
         }
@@ -165,12 +166,12 @@ internal static class ToolMarkup
         return true;
     }
 
-    private static bool ParseXmlToolCall(ReadOnlySpan<char> body, IContentSink sink, ILogger? logger)
+    private static bool ParseXmlToolCall(ReadOnlySpan<char> body, IContentSink sink, ILogger? logger, ToolParameterTypes? types)
     {
         var t = body.Trim();
         if (t.StartsWith('{')) return ParseHermes(t, sink, logger);
-        if (t.StartsWith("<function=", StringComparison.Ordinal)) return ParseQwenCoder(t, sink, logger);
-        return ParseGlm(t, sink, logger);
+        if (t.StartsWith("<function=", StringComparison.Ordinal)) return ParseQwenCoder(t, sink, types);
+        return ParseGlm(t, sink, logger, types);
     }
 
     /// <summary>Hermes/Qwen: <c>{"name": "...", "arguments": {...}}</c> (arguments may be a string; some write "parameters").</summary>
@@ -196,19 +197,20 @@ internal static class ToolMarkup
     }
 
     /// <summary>Qwen3-Coder: <c>&lt;function=NAME&gt;&lt;parameter=p&gt;\nvalue\n&lt;/parameter&gt;…&lt;/function&gt;</c>.</summary>
-    private static bool ParseQwenCoder(ReadOnlySpan<char> t, IContentSink sink, ILogger? logger)
+    private static bool ParseQwenCoder(ReadOnlySpan<char> t, IContentSink sink, ToolParameterTypes? types)
     {
         const string fn = "<function=", param = "<parameter=", paramEnd = "</parameter>", fnEnd = "</function>";
         var gt = t.IndexOf('>');
         if (gt < 0) return false;
         var name = t[fn.Length..gt].Trim();
         if (!IsPlausibleName(name)) return false;
+        var toolName = name.ToString();
         var rest = t[(gt + 1)..];
         var end = rest.IndexOf(fnEnd, StringComparison.Ordinal);
         if (end >= 0) rest = rest[..end];
 
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Translation.AnthropicJson.ValidatingWriterOptions))
         {
             w.WriteStartObject();
             while (true)
@@ -224,17 +226,17 @@ internal static class ToolMarkup
                 var vn = rest.IndexOf(param, StringComparison.Ordinal);
                 var stop = ve < 0 ? (vn < 0 ? rest.Length : vn) : (vn >= 0 && vn < ve ? vn : ve);
                 w.WritePropertyName(key);
-                WriteParameterValue(w, rest[..stop]);
+                WriteParameterValue(w, rest[..stop], types?.Lookup(toolName, key) ?? ParameterKinds.Unknown);
                 rest = rest[(stop == ve ? ve + paramEnd.Length : stop)..];
             }
             w.WriteEndObject();
         }
-        sink.OnToolCall(null, name.ToString(), Encoding.UTF8.GetString(buffer.WrittenSpan));
+        sink.OnToolCall(null, toolName, Encoding.UTF8.GetString(buffer.WrittenSpan));
         return true;
     }
 
     /// <summary>GLM-4.5/4.6: <c>NAME\n&lt;arg_key&gt;k&lt;/arg_key&gt;\n&lt;arg_value&gt;v&lt;/arg_value&gt;…</c>; GLM-4: <c>NAME\n{json}</c>.</summary>
-    private static bool ParseGlm(ReadOnlySpan<char> t, IContentSink sink, ILogger? logger)
+    private static bool ParseGlm(ReadOnlySpan<char> t, IContentSink sink, ILogger? logger, ToolParameterTypes? types)
     {
         const string key = "<arg_key>", keyEnd = "</arg_key>", value = "<arg_value>", valueEnd = "</arg_value>";
         var k = t.IndexOf(key, StringComparison.Ordinal);
@@ -248,9 +250,10 @@ internal static class ToolMarkup
         }
         var name = t[..k].Trim();
         if (!IsPlausibleName(name)) return false;
+        var toolName = name.ToString();
         var rest = t[k..];
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Translation.AnthropicJson.ValidatingWriterOptions))
         {
             w.WriteStartObject();
             while (true)
@@ -269,35 +272,73 @@ internal static class ToolMarkup
                 rest = rest[(vs + value.Length)..];
                 var ve = rest.IndexOf(valueEnd, StringComparison.Ordinal);
                 var stop = ve < 0 ? rest.Length : ve;
-                WriteParameterValue(w, rest[..stop]);
+                WriteParameterValue(w, rest[..stop], types?.Lookup(toolName, argName) ?? ParameterKinds.Unknown);
                 rest = rest[(ve < 0 ? stop : ve + valueEnd.Length)..];
             }
             w.WriteEndObject();
         }
-        sink.OnToolCall(null, name.ToString(), Encoding.UTF8.GetString(buffer.WrittenSpan));
+        sink.OnToolCall(null, toolName, Encoding.UTF8.GetString(buffer.WrittenSpan));
         return true;
     }
 
-    /// <summary>XML parameter values are untyped text: JSON objects, arrays, numbers and literals are taken as JSON (the
-    /// server would have converted them by schema), anything else is a string. One newline each side is layout.</summary>
-    private static void WriteParameterValue(Utf8JsonWriter w, ReadOnlySpan<char> raw)
+    /// <summary>XML parameter values are untyped text. With the tool's schema they are converted as vLLM's qwen3coder and
+    /// glm45 parsers do (a string parameter stays a string whatever it looks like; numbers, booleans, objects and arrays
+    /// are parsed when the text is one); without a schema, JSON objects, arrays, numbers and literals are taken as JSON
+    /// and anything else is a string. One newline each side is layout.</summary>
+    private static void WriteParameterValue(Utf8JsonWriter w, ReadOnlySpan<char> raw, ParameterKinds kinds)
     {
         if (raw.StartsWith('\n')) raw = raw[1..];
         if (raw.EndsWith('\n')) raw = raw[..^1];
         var t = raw.Trim();
-        if (!t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0]) || t.SequenceEqual("true") || t.SequenceEqual("false") || t.SequenceEqual("null")))
+        if (kinds == ParameterKinds.String)
         {
-            try
+            w.WriteStringValue(raw);
+            return;
+        }
+        if (kinds != ParameterKinds.Unknown)
+        {
+            if (kinds.HasFlag(ParameterKinds.Null) && t.Equals("null", StringComparison.OrdinalIgnoreCase)) { w.WriteNullValue(); return; }
+            if (kinds.HasFlag(ParameterKinds.Boolean) && t.Equals("true", StringComparison.OrdinalIgnoreCase)) { w.WriteBooleanValue(true); return; }
+            if (kinds.HasFlag(ParameterKinds.Boolean) && t.Equals("false", StringComparison.OrdinalIgnoreCase)) { w.WriteBooleanValue(false); return; }
+            if (!t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0])) && TryParseJson(t) is { } doc)
             {
-                using var doc = JsonDocument.Parse(t.ToString());
-                doc.RootElement.WriteTo(w);
-                return;
+                using (doc)
+                {
+                    var value = doc.RootElement;
+                    var fits = value.ValueKind switch
+                    {
+                        JsonValueKind.Number => kinds.HasFlag(ParameterKinds.Number) || (kinds.HasFlag(ParameterKinds.Integer) && value.TryGetInt64(out _)),
+                        JsonValueKind.Object => kinds.HasFlag(ParameterKinds.Object),
+                        JsonValueKind.Array => kinds.HasFlag(ParameterKinds.Array),
+                        _ => false,
+                    };
+                    if (fits) { value.WriteTo(w); return; }
+                }
             }
-            catch (JsonException)
-            {
-            }
+            // Text that is not what the schema asks for stays text (vLLM falls back to the string too); the client's
+            // own validation then names the problem.
+            w.WriteStringValue(raw);
+            return;
+        }
+        if (!t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0]) || t.SequenceEqual("true") || t.SequenceEqual("false") || t.SequenceEqual("null"))
+            && TryParseJson(t) is { } guessed)
+        {
+            using (guessed) guessed.RootElement.WriteTo(w);
+            return;
         }
         w.WriteStringValue(raw);
+    }
+
+    private static JsonDocument? TryParseJson(ReadOnlySpan<char> text)
+    {
+        try
+        {
+            return JsonDocument.Parse(text.ToString());
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static bool IsPlausibleName(ReadOnlySpan<char> name)

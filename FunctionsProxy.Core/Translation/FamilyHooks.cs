@@ -39,6 +39,6 @@ internal static class FamilyHooks
     public static bool TryStripThinkingSuffix(string modelId, out string stripped) => ModelIdSuffix.TryStrip(modelId, out stripped);
 
     // families: <think> tags and tool-call markup inside content, per profile.
-    public static ContentDemultiplexer CreateDemultiplexer(ModelProfile profile, ILogger? logger)
-        => new(profile.ParseThinkTags, profile.ParseToolMarkup, profile.ParseThinkTags ? profile.OrphanThinkCloseWindow : 0, logger);
+    public static ContentDemultiplexer CreateDemultiplexer(ModelProfile profile, ILogger? logger, ToolParameterTypes? parameterTypes = null)
+        => new(profile.ParseThinkTags, profile.ParseToolMarkup, profile.ParseThinkTags ? profile.OrphanThinkCloseWindow : 0, logger, parameterTypes);
 }

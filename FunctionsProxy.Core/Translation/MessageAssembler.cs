@@ -39,9 +39,11 @@ public sealed class MessageAssembler : IContentSink
     private string? _matchedStop;
     private ChatUsage? _usage;
 
-    public MessageAssembler(IAnthropicEventSink sink, string requestedModel, IToolNameMapper toolNames, JsonElement? stopSequences, long inputEstimate, ILogger? logger = null, ModelProfile? profile = null)
+    /// <param name="tools">The request's tools: their schemas type the values of XML-style tool-call markup.</param>
+    public MessageAssembler(IAnthropicEventSink sink, string requestedModel, IToolNameMapper toolNames, JsonElement? stopSequences, long inputEstimate,
+        ILogger? logger = null, ModelProfile? profile = null, JsonElement? tools = null)
     {
-        _content = FamilyHooks.CreateDemultiplexer(profile ?? ModelProfile.Default, logger);
+        _content = FamilyHooks.CreateDemultiplexer(profile ?? ModelProfile.Default, logger, tools is null ? null : new ToolParameterTypes(tools, toolNames));
         _sink = sink;
         _model = requestedModel;
         _toolNames = toolNames;

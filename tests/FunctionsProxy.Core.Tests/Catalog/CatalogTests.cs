@@ -158,8 +158,7 @@ public sealed class CatalogTests
         Azurite.Storage();
         var table = Azurite.UniqueTable("schemas");
         var settings = new Dictionary<string, string?> { ["STORAGE_CONNECTION_STRING"] = Azurite.ConnectionString, ["SCHEMA_CACHE_TABLE"] = table, ["CHUTES_API_KEY"] = "server-key" };
-        await using var first = await ProxyFixture.StartAsync(settings);
-        WithListing(first.Upstream);
+        await using var first = await ProxyFixture.StartAsync(settings, u => WithListing(u));
         var result = await ((IModelCatalogRefresher)first.Proxy.Services.GetService(typeof(IModelCatalogRefresher))!).RefreshAsync(default);
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal(4, result.ModelCount);
@@ -211,8 +210,7 @@ public sealed class CatalogTests
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?>
         {
             ["CHUTES_API_KEY"] = key, ["MODEL_MAP"] = """{"haiku":"tiny/NoTools-1B"}""", ["TOOL_NAME_MAP"] = """{"Bash":"shell"}""",
-        });
-        WithListing(f.Upstream);
+        }, u => WithListing(u));
         var text = await f.Proxy.Client.GetStringAsync("/_schemas");
         var body = JsonNode.Parse(text)!;
         Assert.Equal(4, body["models"]!.AsArray().Count);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Families;
@@ -189,6 +190,88 @@ public sealed class FamilyEndToEndTests
         var starts = frames.Where(fr => fr.Event == "content_block_start").Select(fr => fr.Json["content_block"]!).ToArray();
         Assert.Equal([longName, "Bash"], starts.Select(s => s["name"]!.GetValue<string>()).ToArray());
         Assert.Equal("""{"page":"1"}""", SseFrames.Concat(frames, 0, "partial_json"));
+    }
+
+    /// <summary>Tools as Claude Code and MCP servers declare them: string parameters whose values look like numbers or
+    /// literals, typed numbers, booleans, arrays and a nullable string.</summary>
+    private const string TypedTools = """
+        "tools":[
+          {"name":"Write","input_schema":{"type":"object","properties":{"file_path":{"type":"string"},"content":{"type":"string"}},"required":["file_path","content"]}},
+          {"name":"Bash","input_schema":{"type":"object","properties":{"command":{"type":"string"},"timeout":{"type":"number"},"run_in_background":{"type":"boolean"}}}},
+          {"name":"mcp__tracker__update","input_schema":{"type":"object","properties":{"id":{"type":"integer"},"labels":{"type":"array","items":{"type":"string"}},
+            "note":{"type":["string","null"]},"state":{"enum":["open","closed"]},"meta":{"anyOf":[{"type":"object"},{"type":"null"}]},"free":{}}}}],
+        """;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Qwen3_coder_xml_values_are_typed_by_the_tool_schema(bool stream)
+    {
+        // String parameters keep text that looks like JSON ("42", "true", "null", "[1]"); typed ones are converted the
+        // way vLLM's qwen3coder parser converts them; parameters without a type keep the value's own shape.
+        const string content = "<tool_call>\n<function=Write>\n<parameter=file_path>\n/tmp/answer.txt\n</parameter>\n<parameter=content>\n42\n</parameter>\n</function>\n</tool_call>"
+            + "<tool_call>\n<function=Bash>\n<parameter=command>\ntrue\n</parameter>\n<parameter=timeout>\n120000\n</parameter>\n<parameter=run_in_background>\nFalse\n</parameter>\n</function>\n</tool_call>"
+            + "<tool_call>\n<function=mcp__tracker__update>\n<parameter=id>\n7\n</parameter>\n<parameter=labels>\n[\"bug\", \"p1\"]\n</parameter>\n<parameter=note>\nnull\n</parameter>\n"
+            + "<parameter=state>\n[1]\n</parameter>\n<parameter=meta>\n{\"a\": 1}\n</parameter>\n<parameter=free>\n3.5\n</parameter>\n</function>\n</tool_call>";
+        string[] expected =
+        [
+            """{"file_path":"/tmp/answer.txt","content":"42"}""",
+            """{"command":"true","timeout":120000,"run_in_background":false}""",
+            """{"id":7,"labels":["bug","p1"],"note":null,"state":"[1]","meta":{"a":1},"free":3.5}""",
+        ];
+        await using var f = await ProxyFixture.StartAsync();
+        var model = FamilyResponses.ModelFor["qwen3-coder"];
+        Assert.Equal(expected, (await ToolUsesAsync(f, model, content, stream, TypedTools)).Inputs);
+    }
+
+    [Fact]
+    public async Task Glm_arg_values_are_typed_by_the_tool_schema_through_the_tool_name_map()
+    {
+        // The model writes the upstream name (TOOL_NAME_MAP Bash → run_shell); the schema is found under the client's.
+        const string content = "<tool_call>run_shell\n<arg_key>command</arg_key>\n<arg_value>2024</arg_value>\n<arg_key>timeout</arg_key>\n<arg_value>30</arg_value>\n</tool_call>"
+            + "<tool_call>Write\n<arg_key>file_path</arg_key>\n<arg_value>a.json</arg_value>\n<arg_key>content</arg_key>\n<arg_value>{\"k\": [1, 2]}</arg_value>\n</tool_call>";
+        await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?> { [SettingNames.ToolNameMap] = """{"Bash":"run_shell"}""" });
+        var (names, inputs) = await ToolUsesAsync(f, FamilyResponses.ModelFor["glm-4.5"], content, stream: true, TypedTools);
+        Assert.Equal(["Bash", "Write"], names);
+        Assert.Equal(["""{"command":"2024","timeout":30}""", """{"file_path":"a.json","content":"{\"k\": [1, 2]}"}"""], inputs);
+    }
+
+    [Fact]
+    public async Task Xml_values_of_tools_without_a_schema_keep_their_own_shape()
+    {
+        const string content = "<tool_call>\n<function=Unknown>\n<parameter=n>\n42\n</parameter>\n<parameter=s>\nhello\n</parameter>\n</function>\n</tool_call>";
+        await using var f = await ProxyFixture.StartAsync();
+        Assert.Equal(["""{"n":42,"s":"hello"}"""], (await ToolUsesAsync(f, FamilyResponses.ModelFor["qwen3-coder"], content, stream: false, TypedTools)).Inputs);
+    }
+
+    /// <summary>The tool_use names and inputs (raw JSON) the client receives, in order, for one upstream answer carrying markup.</summary>
+    private static async Task<(string[] Names, string[] Inputs)> ToolUsesAsync(ProxyFixture f, string model, string content, bool stream, string tools)
+    {
+        if (stream)
+        {
+            var chunks = new List<string> { Chunks.Role() };
+            chunks.AddRange(FamilyResponses.Pieces(content, 7).Select(Chunks.Content));
+            chunks.AddRange([Chunks.Finish("stop"), Chunks.Usage(50, 40), Chunks.Done]);
+            f.Upstream.Enqueue(Reply.Sse([.. chunks]));
+        }
+        else
+        {
+            f.Upstream.Enqueue(Reply.Json(Chunks.Completion(content, finish: "stop")));
+        }
+        var response = await f.Proxy.PostMessagesAsync(Ask(model, stream, tools));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        if (stream)
+        {
+            var frames = SseFrames.Parse(text);
+            SseFrames.AssertGrammar(frames);
+            var starts = frames.Where(fr => fr.Event == "content_block_start" && fr.Json["content_block"]!["type"]!.GetValue<string>() == "tool_use").ToArray();
+            return (starts.Select(fr => fr.Json["content_block"]!["name"]!.GetValue<string>()).ToArray(),
+                starts.Select(fr => SseFrames.Concat(frames, fr.Json["index"]!.GetValue<int>(), "partial_json")).ToArray());
+        }
+        using var doc = JsonDocument.Parse(text);
+        var blocks = doc.RootElement.GetProperty("content").EnumerateArray().Where(b => b.GetProperty("type").GetString() == "tool_use").ToArray();
+        return (blocks.Select(b => b.GetProperty("name").GetString()!).ToArray(), blocks.Select(b => b.GetProperty("input").GetRawText()).ToArray());
     }
 
     [Fact]

@@ -8,9 +8,13 @@ public sealed class ProxyFixture : IAsyncDisposable
     public required ScriptedUpstream Upstream { get; init; }
     public required ProxyServer Proxy { get; init; }
 
-    public static async Task<ProxyFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="settings">Proxy settings.</param>
+    /// <param name="script">Upstream routes that must exist before the proxy starts: with a backend key of its own the
+    /// local host discovers models at start, so a listing scripted afterwards would race that first discovery.</param>
+    public static async Task<ProxyFixture> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, Action<ScriptedUpstream>? script = null)
     {
         var upstream = await ScriptedUpstream.StartAsync();
+        script?.Invoke(upstream);
         var proxy = await ProxyServer.StartAsync(upstream, settings);
         return new ProxyFixture { Upstream = upstream, Proxy = proxy };
     }
