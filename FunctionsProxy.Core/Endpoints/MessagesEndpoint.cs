@@ -155,7 +155,7 @@ public sealed class MessagesEndpoint(
             else
             {
                 EnsureJson(response);
-                var completion = await JsonSerializer.DeserializeAsync(stream, WireJsonContext.Default.ChatCompletion, upstreamToken).ConfigureAwait(false)
+                var completion = await UpstreamChunkReader.ReadCompletionAsync(stream, upstreamToken).ConfigureAwait(false)
                                  ?? throw new JsonException("empty body");
                 assembler.Accept(completion);
             }
@@ -254,7 +254,7 @@ public sealed class MessagesEndpoint(
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            completion = await JsonSerializer.DeserializeAsync(stream, WireJsonContext.Default.ChatCompletion, cancellationToken).ConfigureAwait(false);
+            completion = await UpstreamChunkReader.ReadCompletionAsync(stream, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using FunctionsProxy.Buffers;
 using FunctionsProxy.Wire;
 
 namespace FunctionsProxy.Streaming;
@@ -48,11 +49,38 @@ public static class UpstreamChunkReader
         }
     }
 
+    /// <summary>A whole (non-stream) answer. Throws <see cref="JsonException"/> when it is not a completion object.</summary>
+    public static async Task<ChatCompletion?> ReadCompletionAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new PooledBufferWriter(16 * 1024);
+        while (true)
+        {
+            var read = await body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken).ConfigureAwait(false);
+            if (read == 0) break;
+            buffer.Advance(read);
+        }
+        return Deserialize(buffer.WrittenSpan);
+    }
+
     private static ChatCompletion Parse(ReadOnlySpan<byte> data)
     {
         data = data.Trim((byte)' ');
         if (data.IsEmpty) return Empty;
         if (data.SequenceEqual("[DONE]"u8)) return Done;
-        return JsonSerializer.Deserialize(data, WireJsonContext.Default.ChatCompletion) ?? Empty;
+        return Deserialize(data) ?? Empty;
+    }
+
+    private static ChatCompletion? Deserialize(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, WireJsonContext.Default.ChatCompletion);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException && LoneSurrogates.TryReplace(json) is { } repaired)
+        {
+            // A backend that escapes text as UTF-16 (Python's ensure_ascii) can send half of a surrogate pair; it cannot
+            // become a .NET string. U+FFFD in its place, as a UTF-8 decoder would do, keeps the rest of the answer.
+            return JsonSerializer.Deserialize(repaired, WireJsonContext.Default.ChatCompletion);
+        }
     }
 }

@@ -33,6 +33,18 @@ public sealed class NonStreamingResponseTests
     }
 
     [Fact]
+    public async Task A_lone_utf16_surrogate_escape_in_the_answer_becomes_a_replacement_character()
+    {
+        // Chunks.Completion escapes the text itself; this answer carries the raw escapes a Python backend can send.
+        var upstream = Chunks.Completion("PLACEHOLDER").Replace("PLACEHOLDER", "cut \\ud83d, whole \\ud83d\\ude80", StringComparison.Ordinal);
+        var (response, body) = await Roundtrip(upstream);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text", body["content"]![0]!["type"]!.GetValue<string>());
+        Assert.Equal("cut \uFFFD, whole 🚀", body["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Single(body["content"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Text_and_tool_call_give_text_then_tool_use_and_stop_reason_tool_use()
     {
         var tools = """[{"id":"call_1","type":"function","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]""";

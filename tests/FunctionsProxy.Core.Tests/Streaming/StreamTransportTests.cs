@@ -152,6 +152,27 @@ public sealed class StreamTransportTests
         Assert.DoesNotContain("\uFFFD", r.Body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_lone_utf16_surrogate_escape_becomes_a_replacement_character_and_the_stream_goes_on()
+    {
+        // Backends that escape text as UTF-16 (Python's ensure_ascii) can emit half of a pair; a .NET string cannot hold it.
+        await using var h = await StreamHarness.StartAsync();
+        const string head = "\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"org/model\"";
+        string Delta(string escapedText) => "{" + head + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + escapedText + "\"},\"finish_reason\":null}]}";
+        h.Upstream.Enqueue(Reply.EmptySse()
+            .Data(Chunks.Role())
+            .Data(Delta("half \\ud83d here, "))                 // lone high surrogate
+            .Data(Delta("pair \\ud83d\\ude80 ok, "))          // a valid escaped pair stays the emoji
+            .Data(Delta("low \\ude80 and literal \\\\ud83d"))  // lone low surrogate; an escaped backslash is text
+            .Data(Chunks.Finish("stop")).Data(Chunks.Usage(10, 9)).Data(Chunks.Done));
+
+        var r = await h.StreamAsync();
+
+        r.AssertWellFormed();
+        Assert.Equal("half \uFFFD here, pair 🚀 ok, low \uFFFD and literal \\ud83d", r.Concat(0, "text"));
+        Assert.Equal("end_turn", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
+    }
+
     [Fact] // T69
     public async Task Sse_dialects_no_space_crlf_cr_comments_and_multi_line_data_are_parsed()
     {
