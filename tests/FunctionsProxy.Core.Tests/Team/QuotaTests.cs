@@ -46,6 +46,37 @@ public sealed class QuotaTests
     }
 
     [Fact]
+    public async Task Per_minute_counter_rows_of_earlier_minutes_are_removed_and_usage_rows_stay()
+    {
+        var storage = Azurite.Storage();
+        var keys = Azurite.UniqueTable("keys");
+        var usageTable = Azurite.UniqueTable("usage");
+        var a = TeamInstance.OnTables(storage, keys, usageTable, _time);
+        var alice = (await a.Manager.CreateAsync(new CreateKeyRequest("alice", 100, null), default)).Value!.Key;
+        var bob = (await a.Manager.CreateAsync(new CreateKeyRequest("bob", 100, null), default)).Value!.Key;
+        var aliceClient = (await a.AuthenticateAsync(alice)).Client!;
+        await a.Recorder.RecordAsync(aliceClient, "m", new UsageRecord(10, 5, 0), default);
+        Assert.Null((await a.AuthenticateAsync(bob)).Error);
+
+        async Task<string[]> CounterRows()
+        {
+            var table = await storage.GetTableAsync(usageTable, default);
+            var rows = new List<string>();
+            await foreach (var e in table.QueryAsync<Azure.Data.Tables.TableEntity>(e => e.PartitionKey.CompareTo("rpm-") >= 0 && e.PartitionKey.CompareTo("rpm.") < 0))
+                rows.Add($"{e.PartitionKey}/{e.RowKey}={e.GetInt64("Count")}");
+            return [.. rows.Order(StringComparer.Ordinal)];
+        }
+        Assert.Equal(["rpm-202611251015/alice=1", "rpm-202611251015/bob=1"], await CounterRows());
+
+        _time.Advance(TimeSpan.FromMinutes(7)); // a gap of idle minutes, then alice again
+        Assert.Null((await a.AuthenticateAsync(alice)).Error);
+        Assert.Null((await a.AuthenticateAsync(alice)).Error);
+        // alice's old minute is gone; bob has not called since, so his row waits for his next call.
+        Assert.Equal(["rpm-202611251015/bob=1", "rpm-202611251022/alice=2"], await CounterRows());
+        Assert.Equal(15, (await a.Usage.QueryAsync([UsageRow.DayOf(_time.GetUtcNow())], "alice", default)).Sum(r => r.InputTokens + r.OutputTokens));
+    }
+
+    [Fact]
     public async Task Parallel_requests_over_the_rpm_limit_admit_exactly_N()
     {
         var (a, b) = TwoInstances();
