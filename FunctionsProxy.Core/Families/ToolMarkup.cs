@@ -300,7 +300,7 @@ internal static class ToolMarkup
             if (kinds.HasFlag(ParameterKinds.Null) && t.Equals("null", StringComparison.OrdinalIgnoreCase)) { w.WriteNullValue(); return; }
             if (kinds.HasFlag(ParameterKinds.Boolean) && t.Equals("true", StringComparison.OrdinalIgnoreCase)) { w.WriteBooleanValue(true); return; }
             if (kinds.HasFlag(ParameterKinds.Boolean) && t.Equals("false", StringComparison.OrdinalIgnoreCase)) { w.WriteBooleanValue(false); return; }
-            if (!t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0])) && TryParseJson(t) is { } doc)
+            if (StartsLikeNumberOrContainer(t) && TryParseJson(t) is { } doc)
             {
                 using (doc)
                 {
@@ -320,14 +320,15 @@ internal static class ToolMarkup
             w.WriteStringValue(raw);
             return;
         }
-        if (!t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0]) || t.SequenceEqual("true") || t.SequenceEqual("false") || t.SequenceEqual("null"))
-            && TryParseJson(t) is { } guessed)
+        if ((StartsLikeNumberOrContainer(t) || t.SequenceEqual("true") || t.SequenceEqual("false") || t.SequenceEqual("null")) && TryParseJson(t) is { } guessed)
         {
             using (guessed) guessed.RootElement.WriteTo(w);
             return;
         }
         w.WriteStringValue(raw);
     }
+
+    private static bool StartsLikeNumberOrContainer(ReadOnlySpan<char> t) => !t.IsEmpty && (t[0] is '{' or '[' or '-' || char.IsAsciiDigit(t[0]));
 
     private static JsonDocument? TryParseJson(ReadOnlySpan<char> text)
     {

@@ -31,10 +31,9 @@ public sealed class ToolParameterTypes(JsonElement? tools, IToolNameMapper names
     internal ParameterKinds Lookup(string upstreamToolName, ReadOnlySpan<char> parameter)
     {
         _properties ??= Index(tools);
-        if (!_properties.TryGetValue(names.ToClient(upstreamToolName), out var properties)) return ParameterKinds.Unknown;
-        foreach (var property in properties.EnumerateObject())
-            if (parameter.SequenceEqual(property.Name)) return KindsOf(property.Value, depth: 0);
-        return ParameterKinds.Unknown;
+        return _properties.TryGetValue(names.ToClient(upstreamToolName), out var properties) && properties.TryGetProperty(parameter, out var schema)
+            ? KindsOf(schema, depth: 0)
+            : ParameterKinds.Unknown;
     }
 
     /// <summary>Client tool name → its <c>input_schema.properties</c> object.</summary>
