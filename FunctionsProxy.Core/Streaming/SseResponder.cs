@@ -7,8 +7,9 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FunctionsProxy.Streaming;
 
 /// <summary>
-/// Relays one upstream answer to the client as Anthropic SSE: headers as soon as the backend said 2xx, one flush per
-/// upstream chunk, <c>ping</c> frames while the backend is silent, and an <c>error</c> event (never a fake
+/// Relays one upstream answer to the client as Anthropic SSE: headers as soon as the backend said 2xx (or earlier,
+/// when the endpoint commits the stream while a slow backend is still silent), one flush per upstream chunk,
+/// <c>ping</c> frames one interval after the last write while the backend is silent, and an <c>error</c> event (never a fake
 /// <c>message_stop</c>) when the upstream fails after the stream began.
 /// </summary>
 internal sealed class SseResponder : IAsyncDisposable
