@@ -211,6 +211,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'COUNT_TOKENS_MODE', value: 'local' }
         { name: 'PROXY_TOKENIZER', value: 'o200k_base' }
         { name: 'PROXY_PING_INTERVAL', value: '10' }
+        { name: 'PROXY_STREAM_COMMIT_AFTER', value: '5' }
         { name: 'STORAGE_TABLE_ENDPOINT', value: storage.properties.primaryEndpoints.table }
         { name: 'KEYVAULT_URI', value: keyVault.properties.vaultUri }
         { name: 'CHUTES_API_KEY_SECRET_NAME', value: backendKeySecret.name }

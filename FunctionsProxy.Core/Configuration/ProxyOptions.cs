@@ -49,4 +49,10 @@ public sealed class ProxyOptions
 
     /// <summary>Idle time after which a stream gets a <c>ping</c> event (Claude Code's watchdog, Azure's idle limit).</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stream request waits for the backend's response headers before the proxy commits the
+    /// stream anyway (200, <c>message_start</c>, then <c>ping</c>s), so a cold model loading for a minute does not
+    /// leave the client with a silent socket. Errors before this keep their HTTP status; after it they arrive as an
+    /// SSE <c>error</c> event. Zero commits every stream at once.</summary>
+    public TimeSpan StreamCommitAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -48,6 +48,7 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
         options.CountTokensMode = Get(c, SettingNames.CountTokensMode)?.ToLowerInvariant() ?? options.CountTokensMode;
         options.Tokenizer = Get(c, SettingNames.Tokenizer)?.ToLowerInvariant() ?? options.Tokenizer;
         options.PingInterval = Seconds(c, SettingNames.PingInterval, options.PingInterval, errors);
+        options.StreamCommitAfter = Seconds(c, SettingNames.StreamCommitAfter, options.StreamCommitAfter, errors);
 
         ProxyOptionsValidator.SetBindErrors(options, errors);
     }

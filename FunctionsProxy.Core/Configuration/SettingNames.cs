@@ -38,6 +38,7 @@ public static class SettingNames
 
     // Streaming
     public const string PingInterval = "PROXY_PING_INTERVAL";
+    public const string StreamCommitAfter = "PROXY_STREAM_COMMIT_AFTER";
 
     // Table Storage shared by the schema cache and the team stores: a connection string (Azurite, dev), or the
     // table endpoint used with DefaultAzureCredential (managed identity in Azure).

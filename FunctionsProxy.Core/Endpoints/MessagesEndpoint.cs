@@ -30,7 +30,8 @@ public sealed class MessagesEndpoint(
     UpstreamClient upstream,
     IUsageRecorder usage,
     IOptions<ProxyOptions> options,
-    ILogger<MessagesEndpoint> logger)
+    ILogger<MessagesEndpoint> logger,
+    TimeProvider time)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -38,6 +39,8 @@ public sealed class MessagesEndpoint(
         var ct = context.RequestAborted;
         var o = options.Value;
         var level = o.Debug ? LogLevel.Information : LogLevel.Debug;
+        // Stream requests: the SSE writer, committed (200 + message_start) once the backend is slow to answer.
+        SseResponder? stream = null;
         try
         {
             var auth = await authenticator.AuthenticateAsync(context, ct).ConfigureAwait(false);
@@ -58,38 +61,31 @@ public sealed class MessagesEndpoint(
             upstreamCts.CancelAfter(o.UpstreamTimeout);
             var call = new UpstreamCall(upstream, request, toolNames, o, body.Length);
             using var payload = call.Translate(model);
-            var response = await call.SendAsync(payload, primary, upstreamCts.Token).ConfigureAwait(false);
-
-            // One corrected retry when the backend does not know the model (casing fix after a refresh).
-            if (response.StatusCode == HttpStatusCode.NotFound
-                && await resolver.ResolveAfterNotFoundAsync(model, primary, ct).ConfigureAwait(false) is { } corrected
-                && corrected.UpstreamId != model.UpstreamId)
+            var estimate = Math.Max(1, body.Length / 4);
+            var answering = AnswerAsync(call, payload, model, primary, fallback, upstreamCts.Token, ct);
+            string? committedId = null;
+            if (request.Stream)
             {
-                ProxyLog.RetryingWithCorrectedModel(logger, model.UpstreamId, corrected.UpstreamId);
-                response.Dispose();
-                model = corrected;
-                using var retryPayload = call.Translate(model);
-                response = await call.SendAsync(retryPayload, primary, upstreamCts.Token).ConfigureAwait(false);
+                stream = new SseResponder(context, o.PingInterval, time);
+                // A cold model can take a minute to send its headers: rather than a silent socket, the client gets the
+                // stream's start and pings. The 404/429/key retries go on behind it; nothing of the answer is out yet.
+                if (!await StreamWaits.FinishesWithinAsync(answering, o.StreamCommitAfter, time).ConfigureAwait(false))
+                    committedId = await CommitAsync(context, stream, request.Model, estimate, answering, upstreamCts).ConfigureAwait(false);
             }
-            // CHUTES_AUTH_STYLE=both: the caller's key when the backend refuses the configured one.
-            if (fallback is not null && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                response.Dispose();
-                response = await call.SendAsync(payload, fallback, upstreamCts.Token).ConfigureAwait(false);
-            }
+            var (response, answeredModel) = await answering.ConfigureAwait(false);
+            model = answeredModel;
 
             using (response)
             {
                 if (!response.IsSuccessStatusCode)
                 {
                     var error = await UpstreamErrorMapper.MapAsync(response, [primary, fallback, client.InboundCredential], ct).ConfigureAwait(false);
-                    await Reject(context, error, level).ConfigureAwait(false);
+                    await Reject(context, error, level, stream).ConfigureAwait(false);
                     return;
                 }
 
-                var estimate = Math.Max(1, body.Length / 4);
-                var totals = request.Stream
-                    ? await RelayStreamAsync(context, response, request, model, toolNames, estimate, upstreamCts, o).ConfigureAwait(false)
+                var totals = stream is not null
+                    ? await RelayStreamAsync(context, stream, committedId, response, request, model, toolNames, estimate, upstreamCts, o).ConfigureAwait(false)
                     : await RelayJsonAsync(context, response, request, model, toolNames, estimate, upstreamCts.Token).ConfigureAwait(false);
 
                 if (totals is { } t)
@@ -103,7 +99,7 @@ public sealed class MessagesEndpoint(
         }
         catch (ProxyErrorException e)
         {
-            await Reject(context, e.Error, level).ConfigureAwait(false);
+            await Reject(context, e.Error, level, stream).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -111,29 +107,101 @@ public sealed class MessagesEndpoint(
         }
         catch (OperationCanceledException)
         {
-            await Reject(context, ProxyError.Timeout($"The backend did not answer within {o.UpstreamTimeout.TotalSeconds:0} s. Long generations should use streaming."), level).ConfigureAwait(false);
+            await Reject(context, ProxyError.Timeout($"The backend did not answer within {o.UpstreamTimeout.TotalSeconds:0} s. Long generations should use streaming."), level, stream).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
             // Connection refused/reset before any answer: retryable for clients (Claude Code backs off on 529).
-            await Reject(context, ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError})."), level).ConfigureAwait(false);
+            await Reject(context, ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError})."), level, stream).ConfigureAwait(false);
         }
         catch (IOException)
         {
             // The backend dropped the connection while a non-stream answer was being read.
-            await Reject(context, ProxyError.Overloaded("The backend connection was lost before the answer was complete."), level).ConfigureAwait(false);
+            await Reject(context, ProxyError.Overloaded("The backend connection was lost before the answer was complete."), level, stream).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             ProxyLog.Unexpected(logger, context.Request.Path, e);
-            await Reject(context, ProxyError.Api("The proxy failed to handle the request."), level).ConfigureAwait(false);
+            await Reject(context, ProxyError.Api("The proxy failed to handle the request."), level, stream).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task Reject(HttpContext context, ProxyError error, LogLevel level)
+    private async Task Reject(HttpContext context, ProxyError error, LogLevel level, SseResponder? stream = null)
     {
         ProxyLog.MessagesRejected(logger, level, error.Status, error.Type, error.Message);
-        await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted).ConfigureAwait(false);
+        if (stream is not { Started: true })
+        {
+            await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        // The stream was committed before the backend answered: the 200 is out, the error is an SSE event.
+        if (stream.Ended) return;
+        try
+        {
+            await stream.WriteErrorAsync(error, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The client is gone.
+        }
+    }
+
+    /// <summary>Sends the request, then the corrected-model retry on 404 and the fallback key on 401/403.</summary>
+    private async Task<(HttpResponseMessage Response, ResolvedModel Model)> AnswerAsync(UpstreamCall call, PooledBufferWriter payload, ResolvedModel model,
+        string? primary, string? fallback, CancellationToken upstreamToken, CancellationToken ct)
+    {
+        var response = await call.SendAsync(payload, primary, upstreamToken).ConfigureAwait(false);
+
+        // One corrected retry when the backend does not know the model (casing fix after a refresh).
+        if (response.StatusCode == HttpStatusCode.NotFound
+            && await resolver.ResolveAfterNotFoundAsync(model, primary, ct).ConfigureAwait(false) is { } corrected
+            && corrected.UpstreamId != model.UpstreamId)
+        {
+            ProxyLog.RetryingWithCorrectedModel(logger, model.UpstreamId, corrected.UpstreamId);
+            response.Dispose();
+            model = corrected;
+            using var retryPayload = call.Translate(model);
+            response = await call.SendAsync(retryPayload, primary, upstreamToken).ConfigureAwait(false);
+        }
+        // CHUTES_AUTH_STYLE=both: the caller's key when the backend refuses the configured one.
+        if (fallback is not null && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            response.Dispose();
+            response = await call.SendAsync(payload, fallback, upstreamToken).ConfigureAwait(false);
+        }
+        return (response, model);
+    }
+
+    /// <summary>Commits a stream whose backend has not answered yet: 200, SSE headers and <c>message_start</c> (the
+    /// client's model id, the input estimate), which also starts the pings. Returns the message id.</summary>
+    private static async Task<string> CommitAsync(HttpContext context, SseResponder stream, string requestedModel, long estimate,
+        Task<(HttpResponseMessage Response, ResolvedModel Model)> answering, CancellationTokenSource upstreamCts)
+    {
+        var messageId = MessageAssembler.NewMessageId();
+        try
+        {
+            stream.Start(AnthropicErrorWriter.RequestId(context));
+            await stream.WriteAsync(static s => MessageAssembler.WriteStart(s.Sink, s.Id, s.Model, s.Estimate),
+                (stream.Sink, Id: messageId, Model: requestedModel, Estimate: estimate), context.RequestAborted).ConfigureAwait(false);
+            return messageId;
+        }
+        catch
+        {
+            // Nobody will read the answer: stop the backend call and release its response.
+            await upstreamCts.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                (await answering.ConfigureAwait(false)).Response.Dispose();
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+            {
+            }
+            throw;
+        }
     }
 
     /// <param name="upstreamToken">Bounds reading the backend's answer (client abort + PROXY_UPSTREAM_TIMEOUT).</param>
@@ -181,17 +249,26 @@ public sealed class MessagesEndpoint(
         return assembler.Usage;
     }
 
-    private async Task<UsageTotals?> RelayStreamAsync(HttpContext context, HttpResponseMessage response, MessagesRequest request, ResolvedModel model,
-        IToolNameMapper toolNames, long estimate, CancellationTokenSource upstreamCts, ProxyOptions o)
+    /// <param name="committedId">The id of the <c>message_start</c> already sent when the stream was committed before
+    /// the backend answered; null when the stream starts here.</param>
+    private async Task<UsageTotals?> RelayStreamAsync(HttpContext context, SseResponder responder, string? committedId, HttpResponseMessage response,
+        MessagesRequest request, ResolvedModel model, IToolNameMapper toolNames, long estimate, CancellationTokenSource upstreamCts, ProxyOptions o)
     {
         var ct = context.RequestAborted;
         var completion = IsEventStream(response) ? null : await ReadWholeAnswerAsync(response, upstreamCts.Token).ConfigureAwait(false);
-        await using var responder = new SseResponder(context, o.PingInterval);
         // A JSON answer is whole before anything is written: orphan </think> detection costs no latency there.
         var profile = completion is not null && model.Profile.ParseThinkTags ? model.Profile with { OrphanThinkCloseWindow = WholeAnswerWindow } : model.Profile;
         var assembler = new MessageAssembler(responder.Sink, request.Model, toolNames, request.StopSequences, estimate, logger, profile, request.Tools);
-        responder.Start(AnthropicErrorWriter.RequestId(context));
-        await responder.WriteAsync(static a => a.Start(), assembler, ct).ConfigureAwait(false);
+        if (committedId is not null)
+        {
+            assembler.ContinueStarted(committedId);
+        }
+        else
+        {
+            responder.Start(AnthropicErrorWriter.RequestId(context));
+            await responder.WriteAsync(static a => a.Start(), assembler, ct).ConfigureAwait(false);
+        }
+        var holdBack = new HeldTextDeadline(FamilyHooks.OrphanThinkCloseTime(model, request.Thinking, request.OutputConfig), time);
         try
         {
             if (completion is null)
@@ -205,10 +282,25 @@ public sealed class MessagesEndpoint(
                         // Flush when the backend has nothing more already buffered: chunks that arrived together leave
                         // in one network write, a chunk followed by a pause leaves at once (no added latency).
                         var next = chunks.MoveNextAsync();
-                        if (!next.IsCompleted) await responder.FlushAsync(ct).ConfigureAwait(false);
-                        if (!await next.ConfigureAwait(false)) break;
+                        bool more;
+                        if (next.IsCompleted)
+                        {
+                            more = await next.ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await responder.FlushAsync(ct).ConfigureAwait(false);
+                            more = holdBack.IsRunning(assembler)
+                                ? await NextOrReleaseHeldTextAsync(next.AsTask(), holdBack, responder, assembler, ct).ConfigureAwait(false)
+                                : await next.ConfigureAwait(false);
+                        }
+                        if (!more) break;
                         upstreamCts.CancelAfter(o.UpstreamTimeout); // idle limit: reset by every chunk
-                        await responder.WriteAsync(static s => s.Assembler.Accept(s.Chunk), (Assembler: assembler, Chunk: chunks.Current), flush: false, ct).ConfigureAwait(false);
+                        await responder.WriteAsync(static s =>
+                        {
+                            s.Assembler.Accept(s.Chunk);
+                            s.HoldBack.AfterChunk(s.Assembler);
+                        }, (Assembler: assembler, Chunk: chunks.Current, HoldBack: holdBack), flush: false, ct).ConfigureAwait(false);
                     }
                 }
             }
@@ -243,6 +335,16 @@ public sealed class MessagesEndpoint(
             await responder.WriteErrorAsync(error, ct).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>Waits for the next chunk while text is held back for an orphan <c>&lt;/think&gt;</c>; when the
+    /// hold-back's time runs out first, the held text goes out without waiting for the backend.</summary>
+    private static async ValueTask<bool> NextOrReleaseHeldTextAsync(Task<bool> next, HeldTextDeadline holdBack, SseResponder responder,
+        MessageAssembler assembler, CancellationToken ct)
+    {
+        if (!await StreamWaits.FinishesWithinAsync(next, holdBack.Remaining, holdBack.Time).ConfigureAwait(false))
+            await responder.WriteAsync(static a => a.ReleaseHeldText(), assembler, ct).ConfigureAwait(false);
+        return await next.ConfigureAwait(false);
     }
 
     /// <summary>A stream request answered with one JSON document: read it before the 200 goes out, so an unreadable

@@ -59,6 +59,9 @@ public sealed class ContentDemultiplexer
     /// <summary>Nothing is being held back (all input so far reached the sink or a pending tool call).</summary>
     public bool IsIdle => _carry.Length == 0 && _mode != Mode.Tool;
 
+    /// <summary>Content is held back at the start, waiting to see whether an orphan <c>&lt;/think&gt;</c> follows.</summary>
+    public bool IsHoldingStart => _mode == Mode.Start && _carry.Length > 0;
+
     public void Push(ReadOnlySpan<char> content, IContentSink sink)
     {
         if (content.IsEmpty) return;
@@ -75,8 +78,8 @@ public sealed class ContentDemultiplexer
         Scan(_work.Span, sink);
     }
 
-    /// <summary>The server delivered thinking in a reasoning field, so content is not template-opened thinking: stops
-    /// orphan detection and releases whatever it held back.</summary>
+    /// <summary>Stops orphan detection and releases whatever it held back: the server delivered thinking in a
+    /// reasoning field (so content is not template-opened thinking), or the hold-back ran out of time.</summary>
     public void MarkOutputStarted(IContentSink sink)
     {
         if (_mode != Mode.Start) return;

@@ -100,6 +100,10 @@ public sealed class ModelProfileOptions
                     if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= 0) profile = profile with { OrphanThinkCloseWindow = n };
                     else errors.Add($"{where}: {f.Name} must be a non-negative integer.");
                     break;
+                case "orphanthinkcloseseconds":
+                    if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var secs) && secs >= 0 && secs <= 3600) profile = profile with { OrphanThinkCloseTime = TimeSpan.FromSeconds(secs) };
+                    else errors.Add($"{where}: {f.Name} must be a number of seconds from 0 to 3600.");
+                    break;
                 default:
                     errors.Add($"{where}: unknown field \"{f.Name}\".");
                     break;

@@ -25,13 +25,17 @@ public sealed class ModelProfileTable
 
     public static readonly ModelProfile KimiThinking = Kimi with { Name = "kimi-k2-thinking", OrphanThinkCloseWindow = ContentDemultiplexer.DefaultOrphanCloseWindow };
 
-    public static readonly ModelProfile DeepSeek = new() { Name = "deepseek", Thinking = ThinkingSwitch.ThinkingKwarg, SendReasoningBack = true, OrphanThinkCloseWindow = ContentDemultiplexer.DefaultOrphanCloseWindow };
+    /// <summary>How long a plain answer of a hybrid family (thinking not requested) is held back for an orphan
+    /// <c>&lt;/think&gt;</c> before it streams anyway.</summary>
+    public static readonly TimeSpan PlainAnswerHoldBack = TimeSpan.FromSeconds(1);
+
+    public static readonly ModelProfile DeepSeek = new() { Name = "deepseek", Thinking = ThinkingSwitch.ThinkingKwarg, SendReasoningBack = true, OrphanThinkCloseWindow = ContentDemultiplexer.DefaultOrphanCloseWindow, OrphanThinkCloseTime = PlainAnswerHoldBack };
 
     /// <summary>R1 templates open <c>&lt;think&gt;</c> in the prompt and reason at length before the orphan close tag.</summary>
-    public static readonly ModelProfile DeepSeekR1 = DeepSeek with { Name = "deepseek-r1", OrphanThinkCloseWindow = 32768 };
+    public static readonly ModelProfile DeepSeekR1 = DeepSeek with { Name = "deepseek-r1", OrphanThinkCloseWindow = 32768, OrphanThinkCloseTime = TimeSpan.Zero };
 
     /// <summary>Qwen3 thinking templates open <c>&lt;think&gt;</c> in the prompt (orphan close tags).</summary>
-    public static readonly ModelProfile Qwen3 = new() { Name = "qwen3", Thinking = ThinkingSwitch.EnableThinkingKwarg, OrphanThinkCloseWindow = ContentDemultiplexer.DefaultOrphanCloseWindow };
+    public static readonly ModelProfile Qwen3 = new() { Name = "qwen3", Thinking = ThinkingSwitch.EnableThinkingKwarg, OrphanThinkCloseWindow = ContentDemultiplexer.DefaultOrphanCloseWindow, OrphanThinkCloseTime = PlainAnswerHoldBack };
 
     /// <summary>Qwen3-Coder does not think; its tool calls are the XML <c>&lt;function=…&gt;</c> form.</summary>
     public static readonly ModelProfile Qwen3Coder = Qwen3 with { Name = "qwen3-coder", OrphanThinkCloseWindow = 0 };

@@ -46,4 +46,13 @@ public sealed record ModelProfile
     /// prompt set a window. Non-streaming answers always detect it (the whole text is there, nothing waits).
     /// </summary>
     public int OrphanThinkCloseWindow { get; init; }
+
+    /// <summary>
+    /// How long streamed text may be held back for orphan <c>&lt;/think&gt;</c> detection before it is released
+    /// anyway, so a plain answer starts streaming within about this time instead of arriving whole at the end.
+    /// Applies when the request did not turn thinking on (with thinking on, reasoning is expected first and only
+    /// <see cref="OrphanThinkCloseWindow"/> bounds the wait). Zero: no time bound (models that always reason in
+    /// content after a template-opened tag, such as DeepSeek R1).
+    /// </summary>
+    public TimeSpan OrphanThinkCloseTime { get; init; }
 }

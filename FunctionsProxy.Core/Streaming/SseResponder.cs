@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Translation;
 using FunctionsProxy.Wire;
@@ -8,8 +7,9 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FunctionsProxy.Streaming;
 
 /// <summary>
-/// Relays one upstream answer to the client as Anthropic SSE: headers as soon as the backend said 2xx, one flush per
-/// upstream chunk, <c>ping</c> frames while the backend is silent, and an <c>error</c> event (never a fake
+/// Relays one upstream answer to the client as Anthropic SSE: headers as soon as the backend said 2xx (or earlier,
+/// when the endpoint commits the stream while a slow backend is still silent), one flush per upstream chunk,
+/// <c>ping</c> frames one interval after the last write while the backend is silent, and an <c>error</c> event (never a fake
 /// <c>message_stop</c>) when the upstream fails after the stream began.
 /// </summary>
 internal sealed class SseResponder : IAsyncDisposable
@@ -18,27 +18,36 @@ internal sealed class SseResponder : IAsyncDisposable
     private readonly SseEventSink _sink;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeSpan _pingInterval;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop;
     private long _lastWrite;
     private Task? _pinger;
 
-    public SseResponder(HttpContext context, TimeSpan pingInterval)
+    public SseResponder(HttpContext context, TimeSpan pingInterval, TimeProvider time)
     {
         _response = context.Response;
         _sink = new SseEventSink(_response.BodyWriter);
         _pingInterval = pingInterval;
+        _time = time;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
     }
 
     public IAnthropicEventSink Sink => _sink;
     public int EventsWritten { get; private set; }
 
+    /// <summary>A terminal event (<c>message_stop</c> or <c>error</c>) was written.</summary>
+    public bool Ended => _sink.Ended;
+
     /// <summary>A flush found the client's side of the response closed.</summary>
     public bool ClientGone { get; private set; }
+
+    /// <summary><see cref="Start"/> was called: the 200 is decided (and on the wire with the first flush).</summary>
+    public bool Started { get; private set; }
 
     /// <summary>Sets the SSE headers. They go out with the first event (<c>message_start</c>) in one network write.</summary>
     public void Start(string requestId)
     {
+        Started = true;
         _response.StatusCode = StatusCodes.Status200OK;
         _response.ContentType = "text/event-stream; charset=utf-8";
         _response.Headers.CacheControl = "no-cache";
@@ -106,25 +115,31 @@ internal sealed class SseResponder : IAsyncDisposable
             ClientGone = true;
             throw new OperationCanceledException("The client closed the stream.");
         }
-        Volatile.Write(ref _lastWrite, Stopwatch.GetTimestamp());
+        Volatile.Write(ref _lastWrite, _time.GetTimestamp());
         if (_sink.Ended) await _stop.CancelAsync().ConfigureAwait(false);
         else _pinger ??= PingAsync(_stop.Token); // pings only between message_start and the terminal event
     }
 
     private async Task PingAsync(CancellationToken cancellationToken)
     {
-        // Check often enough that a ping is never later than ~1.25 intervals after the last write.
-        var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, _pingInterval.Ticks / 4));
-        using var timer = new PeriodicTimer(tick);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastWrite)) < _pingInterval) continue;
+                // Sleep until exactly one interval after the last write (rather than polling): the ping comes within
+                // the interval of the last byte, and a busy stream costs one wake-up per interval at most.
+                var due = _pingInterval - _time.GetElapsedTime(Volatile.Read(ref _lastWrite));
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     if (cancellationToken.IsCancellationRequested || _sink.Ended) return;
+                    // A write that got the gate first already reset the clock.
+                    if (_time.GetElapsedTime(Volatile.Read(ref _lastWrite)) < _pingInterval) continue;
                     _sink.Ping();
                     await FlushPendingAsync(cancellationToken).ConfigureAwait(false);
                 }

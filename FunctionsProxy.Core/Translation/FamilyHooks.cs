@@ -38,6 +38,13 @@ internal static class FamilyHooks
     // families: ":thinking"-style suffixes switch thinking on and are not sent upstream.
     public static bool TryStripThinkingSuffix(string modelId, out string stripped) => ModelIdSuffix.TryStrip(modelId, out stripped);
 
+    // families: how long streamed text may be held back for an orphan </think>. No time bound when the request turned
+    // thinking on: reasoning is expected before any answer, and only the profile's character window applies.
+    public static TimeSpan OrphanThinkCloseTime(ResolvedModel model, JsonElement? thinking, JsonElement? outputConfig)
+        => model.Profile is { ParseThinkTags: true, OrphanThinkCloseWindow: > 0 } p && !ThinkingRequest.From(thinking, outputConfig, model.ForceThinking).IsOn
+            ? p.OrphanThinkCloseTime
+            : TimeSpan.Zero;
+
     // families: <think> tags and tool-call markup inside content, per profile.
     public static ContentDemultiplexer CreateDemultiplexer(ModelProfile profile, ILogger? logger, ToolParameterTypes? parameterTypes = null)
         => new(profile.ParseThinkTags, profile.ParseToolMarkup, profile.ParseThinkTags ? profile.OrphanThinkCloseWindow : 0, logger, parameterTypes);

@@ -52,8 +52,20 @@ public sealed class MessageAssembler : IContentSink
         _logger = logger;
     }
 
-    public string MessageId { get; } = "msg_" + AnthropicErrorWriter.RandomId(24);
+    public string MessageId { get; private set; } = NewMessageId();
     public bool Started => _started;
+
+    /// <summary>Continues a message whose <c>message_start</c> is already out (<see cref="WriteStart"/>: the stream
+    /// was committed while the backend was still silent) instead of starting one.</summary>
+    public void ContinueStarted(string messageId)
+    {
+        if (_started) throw new InvalidOperationException("The message has already started.");
+        MessageId = messageId;
+        _started = true;
+    }
+
+    /// <summary>Text held back at the start of the content to catch an orphan <c>&lt;/think&gt;</c>.</summary>
+    public bool HoldsStartText => _content.IsHoldingStart;
     public bool Stopped => _stopped;
     public bool SawFinish => _finishReason is not null;
 
@@ -64,8 +76,19 @@ public sealed class MessageAssembler : IContentSink
     {
         if (_started) return;
         _started = true;
-        _sink.MessageStart(MessageId, _model, new UsageTotals(_inputEstimate, 1, 0));
+        WriteStart(_sink, MessageId, _model, _inputEstimate);
     }
+
+    public static string NewMessageId() => "msg_" + AnthropicErrorWriter.RandomId(24);
+
+    /// <summary>The <c>message_start</c> of a message: the client's model id, the input estimate until the backend
+    /// reports usage.</summary>
+    public static void WriteStart(IAnthropicEventSink sink, string messageId, string requestedModel, long inputEstimate)
+        => sink.MessageStart(messageId, requestedModel, new UsageTotals(Math.Max(1, inputEstimate), 1, 0));
+
+    /// <summary>Gives up waiting for an orphan <c>&lt;/think&gt;</c>: text held back for it goes out now (the time
+    /// bound of the hold-back, decided by the caller's clock).</summary>
+    public void ReleaseHeldText() => _content.MarkOutputStarted(this);
 
     /// <summary>Feeds one upstream object: a full completion or a stream chunk.</summary>
     public void Accept(ChatCompletion completion)

@@ -51,7 +51,9 @@ public sealed class ModelProfileTableTests
             {
               "*kimi-k2*": { "send_reasoning_back": false },
               "org/custom-*": { "base": "gpt-oss", "maxReasoningEffort": "max", "orphan_think_close_window": 0 },
-              "other/*": { "thinking": "model_suffix", "thinking_model_suffix": ":THINK", "parse_tool_markup": false }
+              "other/*": { "thinking": "model_suffix", "thinking_model_suffix": ":THINK", "parse_tool_markup": false },
+              "*qwen3*thinking*": { "base": "qwen3", "orphan_think_close_seconds": 0 },
+              "*qwen3*slow*": { "base": "qwen3", "orphan_think_close_seconds": 2.5 }
             }
             """, errors);
         Assert.Empty(errors);
@@ -66,6 +68,13 @@ public sealed class ModelProfileTableTests
         var other = table.Resolve("OTHER/Model");
         Assert.Equal(new ModelProfile { Name = "other/*", Thinking = ThinkingSwitch.ModelSuffix, ThinkingModelSuffix = ":THINK", ParseToolMarkup = false }, other);
 
+        Assert.Equal(ModelProfileTable.Qwen3 with { Name = "*qwen3*thinking*", OrphanThinkCloseTime = TimeSpan.Zero }, table.Resolve("Qwen/Qwen3-235B-A22B-Thinking-2507"));
+        Assert.Equal(TimeSpan.FromSeconds(2.5), table.Resolve("Qwen/Qwen3-slow").OrphanThinkCloseTime);
+        // Plain answers of hybrid families stream within a second; always-thinking R1 keeps the character window only.
+        Assert.Equal(TimeSpan.FromSeconds(1), ModelProfileTable.Qwen3.OrphanThinkCloseTime);
+        Assert.Equal(TimeSpan.FromSeconds(1), ModelProfileTable.DeepSeek.OrphanThinkCloseTime);
+        Assert.Equal(TimeSpan.Zero, ModelProfileTable.DeepSeekR1.OrphanThinkCloseTime);
+        Assert.Equal(TimeSpan.Zero, ModelProfileTable.KimiThinking.OrphanThinkCloseTime);
         Assert.Equal("qwen3", table.Resolve("Qwen/Qwen3-32B").Name);
         Assert.Same(ModelProfile.Default, table.Resolve("x/y"));
     }
@@ -79,6 +88,8 @@ public sealed class ModelProfileTableTests
     [InlineData("""{"*x*": {"sendReasoningBak": true}}""", "MODEL_PROFILES \"*x*\": unknown field \"sendReasoningBak\"")]
     [InlineData("""{"*x*": {"base": "llama"}}""", "MODEL_PROFILES \"*x*\": base must name a built-in profile")]
     [InlineData("""{"*x*": {"orphan_think_close_window": -1}}""", "MODEL_PROFILES \"*x*\": orphan_think_close_window must be a non-negative integer")]
+    [InlineData("""{"*x*": {"orphan_think_close_seconds": "1"}}""", "MODEL_PROFILES \"*x*\": orphan_think_close_seconds must be a number of seconds from 0 to 3600")]
+    [InlineData("""{"*x*": {"orphan_think_close_seconds": -0.5}}""", "MODEL_PROFILES \"*x*\": orphan_think_close_seconds must be a number of seconds from 0 to 3600")]
     public void Invalid_configuration_names_the_variable(string json, string message)
     {
         var errors = new List<string>();

@@ -107,6 +107,7 @@ public sealed class Reply
     private int _status = 200;
     private string _contentType = "application/json";
     private readonly Dictionary<string, string> _headers = [];
+    private Func<HttpContext, Task>? _beforeHeaders;
 
     public static Reply Json(int status, string json) => new Reply { _status = status }.Write(json);
     public static Reply Json(string json) => Json(200, json);
@@ -131,6 +132,28 @@ public sealed class Reply
     public static Reply EmptySse() => new() { _contentType = "text/event-stream" };
 
     public Reply Header(string name, string value) { _headers[name] = value; return this; }
+
+    /// <summary>Sends nothing, not even the status line, until <paramref name="release"/> completes (a cold model
+    /// loading before it answers).</summary>
+    public Reply HeadersAfter(Task release)
+    {
+        _beforeHeaders = c => release.WaitAsync(TimeSpan.FromSeconds(60), c.RequestAborted);
+        return this;
+    }
+
+    /// <summary>Sends nothing, not even the status line, for <paramref name="delay"/>.</summary>
+    public Reply HeadersAfter(TimeSpan delay)
+    {
+        _beforeHeaders = c => Task.Delay(delay, c.RequestAborted);
+        return this;
+    }
+
+    /// <summary>Pauses the body until <paramref name="release"/> completes (the test decides when the model goes on).</summary>
+    public Reply WaitFor(Task release)
+    {
+        _steps.Add(c => release.WaitAsync(TimeSpan.FromSeconds(60), c.RequestAborted));
+        return this;
+    }
 
     public Reply Write(string text) => WriteBytes(Encoding.UTF8.GetBytes(text));
 
@@ -176,6 +199,7 @@ public sealed class Reply
 
     internal async Task ExecuteAsync(HttpContext context)
     {
+        if (_beforeHeaders is not null) await _beforeHeaders(context);
         context.Response.StatusCode = _status;
         context.Response.ContentType = _contentType;
         foreach (var (k, v) in _headers) context.Response.Headers[k] = v;
