@@ -69,7 +69,8 @@ public sealed class MessagesEndpoint(
                 stream = new SseResponder(context, o.PingInterval, time);
                 // A cold model can take a minute to send its headers: rather than a silent socket, the client gets the
                 // stream's start and pings. The 404/429/key retries go on behind it; nothing of the answer is out yet.
-                if (!await StreamWaits.FinishesWithinAsync(answering, o.StreamCommitAfter, time).ConfigureAwait(false))
+                // 0 commits at once, even when the backend has already answered (the client asked for events, not statuses).
+                if (o.StreamCommitAfter <= TimeSpan.Zero || !await StreamWaits.FinishesWithinAsync(answering, o.StreamCommitAfter, time).ConfigureAwait(false))
                     committedId = await CommitAsync(context, stream, request.Model, estimate, answering, upstreamCts).ConfigureAwait(false);
             }
             var (response, answeredModel) = await answering.ConfigureAwait(false);
