@@ -82,7 +82,7 @@ public sealed class MessagesEndpoint(
             {
                 if (!response.IsSuccessStatusCode)
                 {
-                    var error = await UpstreamErrorMapper.MapAsync(response, [primary, fallback, client.InboundCredential], ct).ConfigureAwait(false);
+                    var error = await UpstreamErrorMapper.MapAsync(response, ct).ConfigureAwait(false);
                     await Reject(context, error, level).ConfigureAwait(false);
                     return;
                 }
@@ -116,7 +116,9 @@ public sealed class MessagesEndpoint(
         catch (HttpRequestException e)
         {
             // Connection refused/reset before any answer: retryable for clients (Claude Code backs off on 529).
-            await Reject(context, ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError})."), level).ConfigureAwait(false);
+            var error = ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError}).");
+            ProxyLog.BackendUnreachable(logger, e.HttpRequestError.ToString(), error.Status, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await Reject(context, error, level).ConfigureAwait(false);
         }
         catch (IOException)
         {
@@ -125,15 +127,20 @@ public sealed class MessagesEndpoint(
         }
         catch (Exception e)
         {
-            ProxyLog.Unexpected(logger, context.Request.Path, e);
+            ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
             await Reject(context, ProxyError.Api("The proxy failed to handle the request."), level).ConfigureAwait(false);
         }
     }
 
+    /// <summary>Exception text in a log line: long enough for a stack trace, scrubbed like every other line.</summary>
+    private const int MaxLoggedDetailChars = 8000;
+
     private async Task Reject(HttpContext context, ProxyError error, LogLevel level)
     {
-        ProxyLog.MessagesRejected(logger, level, error.Status, error.Type, error.Message);
-        await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted).ConfigureAwait(false);
+        // The log line gets the same scrubbed text the client gets (the writer scrubs again: idempotent).
+        var reason = SecretScrubber.From(context).Scrub(error.Message, context);
+        ProxyLog.MessagesRejected(logger, level, error.Status, error.Type, reason);
+        await AnthropicErrorWriter.WriteAsync(context, error with { Message = reason.Value }, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <param name="upstreamToken">Bounds reading the backend's answer (client abort + PROXY_UPSTREAM_TIMEOUT).</param>
@@ -150,14 +157,17 @@ public sealed class MessagesEndpoint(
             if (IsEventStream(response))
             {
                 // A non-stream request the backend answered with SSE: aggregate it.
-                await foreach (var chunk in UpstreamChunkReader.ReadAsync(stream, upstreamToken).ConfigureAwait(false)) assembler.Accept(chunk);
+                var end = new UpstreamStreamEnd();
+                await foreach (var chunk in UpstreamChunkReader.ReadAsync(stream, end, upstreamToken).ConfigureAwait(false)) assembler.Accept(chunk);
+                if (!end.SawDone && !assembler.SawFinish) throw new ProxyErrorException(UpstreamErrorMapper.Truncated());
             }
             else
             {
                 EnsureJson(response);
                 var completion = await UpstreamChunkReader.ReadCompletionAsync(stream, upstreamToken).ConfigureAwait(false)
                                  ?? throw new JsonException("empty body");
-                assembler.Accept(completion);
+                assembler.Accept(completion); // throws for an error document
+                if (completion.Choices is not { Count: > 0 }) throw new ProxyErrorException(UpstreamErrorMapper.NoChoices());
             }
         }
         catch (JsonException)
@@ -197,7 +207,8 @@ public sealed class MessagesEndpoint(
             if (completion is null)
             {
                 await using var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token).ConfigureAwait(false);
-                var chunks = UpstreamChunkReader.ReadAsync(stream, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
+                var end = new UpstreamStreamEnd();
+                var chunks = UpstreamChunkReader.ReadAsync(stream, end, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
                 await using (chunks.ConfigureAwait(false))
                 {
                     while (true)
@@ -211,13 +222,15 @@ public sealed class MessagesEndpoint(
                         await responder.WriteAsync(static s => s.Assembler.Accept(s.Chunk), (Assembler: assembler, Chunk: chunks.Current), flush: false, ct).ConfigureAwait(false);
                     }
                 }
+                // Cut off (neither finish_reason nor [DONE]): an error event, never message_stop with end_turn; tool
+                // calls still buffered are not emitted, so a call with half its arguments never reaches the client.
+                if (!end.SawDone && !assembler.SawFinish) throw new UpstreamStreamException(UpstreamErrorMapper.Truncated());
             }
             else
             {
                 // A stream request the backend answered with one JSON document: synthesise the events.
                 await responder.WriteAsync(static s => s.Assembler.Accept(s.Completion), (Assembler: assembler, Completion: completion), ct).ConfigureAwait(false);
             }
-            // EOF without finish or [DONE] still ends the message properly.
             await responder.WriteAsync(static a => a.Complete(), assembler, ct).ConfigureAwait(false);
             return assembler.Usage;
         }
@@ -237,9 +250,9 @@ public sealed class MessagesEndpoint(
                 _ => ProxyError.Api("The proxy failed while relaying the stream."),
             };
             if (e is UpstreamStreamException or JsonException or IOException or HttpRequestException or OperationCanceledException)
-                ProxyLog.StreamFailed(logger, responder.EventsWritten, error.Type, e is UpstreamStreamException ? null : e);
+                ProxyLog.StreamFailed(logger, responder.EventsWritten, error.Type, e.GetType().Name, SecretScrubber.From(context).Scrub(error.Message, context));
             else
-                ProxyLog.Unexpected(logger, context.Request.Path, e);
+                ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
             await responder.WriteErrorAsync(error, ct).ConfigureAwait(false);
             return null;
         }
@@ -265,7 +278,8 @@ public sealed class MessagesEndpoint(
             throw new ProxyErrorException(ProxyError.Overloaded("The backend connection was lost before its answer was complete."));
         }
         if (completion is null) throw new ProxyErrorException(ProxyError.Api("The backend returned a response that is not valid JSON.", StatusCodes.Status502BadGateway));
-        if (completion.Error is { } error) throw new ProxyErrorException(UpstreamErrorMapper.FromErrorObject(error));
+        if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new ProxyErrorException(error);
+        if (completion.Choices is not { Count: > 0 }) throw new ProxyErrorException(UpstreamErrorMapper.NoChoices());
         return completion;
     }
 
