@@ -97,7 +97,7 @@ public static class UpstreamErrorMapper
         if (ContainsAny(words, "rate_limit", "ratelimit", "rate limit", "too many requests", "too_many_requests")) return 429;
         if (ContainsAny(words, "overload", "unavailable", "no instances", "capacity", "try again later")) return 503;
         if (ContainsAny(words, "not_found", "notfound", "not found", "does not exist")) return 404;
-        if (ContainsAny(words, "badrequest", "bad_request", "invalid_request", "validation")) return 400;
+        if (ContainsAny(words, "badrequest", "bad_request", "bad request", "invalid_request", "validation")) return 400;
         return 0;
     }
 
@@ -111,7 +111,7 @@ public static class UpstreamErrorMapper
     /// <summary>A stream that ended with neither a <c>finish_reason</c> nor <c>[DONE]</c>, or a whole answer without
     /// choices: the answer is not complete, so it is not passed on as one.</summary>
     public static ProxyError Truncated()
-        => ProxyError.Api("The backend's answer ended before it was complete (no finish_reason and no [DONE]).", StatusCodes.Status502BadGateway);
+        => ProxyError.Api("The backend's answer ended before it was complete (the stream stopped without a finish reason).", StatusCodes.Status502BadGateway);
 
     public static ProxyError NoChoices()
         => ProxyError.Api("The backend's answer holds no choices.", StatusCodes.Status502BadGateway);
