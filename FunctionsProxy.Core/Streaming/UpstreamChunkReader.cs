@@ -51,8 +51,8 @@ public static class UpstreamChunkReader
         catch (JsonException)
         {
             var text = new ArrayBufferWriter<byte>(data.Length + 16);
-            using (var w = new Utf8JsonWriter(text))
-                w.WriteStringValue(data.IsEmpty ? "The backend reported an error mid-stream."u8 : InvalidUtf8.TryReplace(data) ?? data);
+            // Invalid UTF-8 in plain-text data is written as U+FFFD by the writer's encoder.
+            using (var w = new Utf8JsonWriter(text)) w.WriteStringValue(data.IsEmpty ? "The backend reported an error mid-stream."u8 : data);
             using var doc = JsonDocument.Parse(text.WrittenMemory);
             return new ChatCompletion { Error = doc.RootElement.Clone() };
         }
