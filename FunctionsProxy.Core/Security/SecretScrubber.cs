@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -167,6 +168,10 @@ public sealed class SecretScrubber
         {
             for (var i = 0; i < text.Length; i++)
             {
+                // Jump to the next candidate (vectorised): most messages have no mask character at all.
+                var next = text.AsSpan(i).IndexOfAny(MaskStarts);
+                if (next < 0) break;
+                i += next;
                 if (!StartsMask(text, i)) continue;
                 var maskEnd = i;
                 while (maskEnd < text.Length && (IsMaskChar(text[maskEnd]) || text[maskEnd] == '.')) maskEnd++;
@@ -194,6 +199,8 @@ public sealed class SecretScrubber
             => text[i] is '…' or '•'
                || (text[i] == '*' && i + 1 < text.Length && text[i + 1] == '*')
                || (text[i] == '.' && text.AsSpan(i).StartsWith("..."));
+
+        private static readonly SearchValues<char> MaskStarts = SearchValues.Create("*…•.");
 
         private static bool IsMaskChar(char c) => c is '*' or '…' or '•';
 
