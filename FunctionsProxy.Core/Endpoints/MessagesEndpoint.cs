@@ -80,7 +80,7 @@ public sealed class MessagesEndpoint(
             {
                 if (!response.IsSuccessStatusCode)
                 {
-                    var error = await UpstreamErrorMapper.MapAsync(response, [primary, fallback, client.InboundCredential], ct).ConfigureAwait(false);
+                    var error = await UpstreamErrorMapper.MapAsync(response, ct).ConfigureAwait(false);
                     await Reject(context, error, level, stream).ConfigureAwait(false);
                     return;
                 }
@@ -113,7 +113,9 @@ public sealed class MessagesEndpoint(
         catch (HttpRequestException e)
         {
             // Connection refused/reset before any answer: retryable for clients (Claude Code backs off on 529).
-            await Reject(context, ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError})."), level, stream).ConfigureAwait(false);
+            var error = ProxyError.Overloaded($"The backend could not be reached ({e.HttpRequestError}).");
+            ProxyLog.BackendUnreachable(logger, e.HttpRequestError.ToString(), error.Status, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await Reject(context, error, level, stream).ConfigureAwait(false);
         }
         catch (IOException)
         {
@@ -122,7 +124,7 @@ public sealed class MessagesEndpoint(
         }
         catch (Exception e)
         {
-            ProxyLog.Unexpected(logger, context.Request.Path, e);
+            ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
             await Reject(context, ProxyError.Api("The proxy failed to handle the request."), level, stream).ConfigureAwait(false);
         }
         finally
@@ -131,9 +133,15 @@ public sealed class MessagesEndpoint(
         }
     }
 
+    /// <summary>Exception text in a log line: long enough for a stack trace, scrubbed like every other line.</summary>
+    private const int MaxLoggedDetailChars = 8000;
+
     private async Task Reject(HttpContext context, ProxyError error, LogLevel level, SseResponder? stream = null)
     {
-        ProxyLog.MessagesRejected(logger, level, error.Status, error.Type, error.Message);
+        // The log line gets the same scrubbed text the client gets (the writers scrub again: idempotent).
+        var reason = SecretScrubber.From(context).Scrub(error.Message, context);
+        ProxyLog.MessagesRejected(logger, level, error.Status, error.Type, reason);
+        error = error with { Message = reason.Value };
         if (stream is not { Started: true })
         {
             await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted).ConfigureAwait(false);
@@ -219,14 +227,17 @@ public sealed class MessagesEndpoint(
             if (IsEventStream(response))
             {
                 // A non-stream request the backend answered with SSE: aggregate it.
-                await foreach (var chunk in UpstreamChunkReader.ReadAsync(stream, upstreamToken).ConfigureAwait(false)) assembler.Accept(chunk);
+                var end = new UpstreamStreamEnd();
+                await foreach (var chunk in UpstreamChunkReader.ReadAsync(stream, end, upstreamToken).ConfigureAwait(false)) assembler.Accept(chunk);
+                if (!end.SawDone && !assembler.SawFinish) throw new ProxyErrorException(UpstreamErrorMapper.Truncated());
             }
             else
             {
                 EnsureJson(response);
                 var completion = await UpstreamChunkReader.ReadCompletionAsync(stream, upstreamToken).ConfigureAwait(false)
                                  ?? throw new JsonException("empty body");
-                assembler.Accept(completion);
+                assembler.Accept(completion); // throws for an error document
+                if (completion.Choices is not { Count: > 0 }) throw new ProxyErrorException(UpstreamErrorMapper.NoChoices());
             }
         }
         catch (JsonException)
@@ -275,7 +286,8 @@ public sealed class MessagesEndpoint(
             if (completion is null)
             {
                 await using var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token).ConfigureAwait(false);
-                var chunks = UpstreamChunkReader.ReadAsync(stream, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
+                var end = new UpstreamStreamEnd();
+                var chunks = UpstreamChunkReader.ReadAsync(stream, end, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
                 await using (chunks.ConfigureAwait(false))
                 {
                     while (true)
@@ -304,13 +316,15 @@ public sealed class MessagesEndpoint(
                         }, (Assembler: assembler, Chunk: chunks.Current, HoldBack: holdBack), flush: false, ct).ConfigureAwait(false);
                     }
                 }
+                // Cut off (neither finish_reason nor [DONE]): an error event, never message_stop with end_turn; tool
+                // calls still buffered are not emitted, so a call with half its arguments never reaches the client.
+                if (!end.SawDone && !assembler.SawFinish) throw new UpstreamStreamException(UpstreamErrorMapper.Truncated());
             }
             else
             {
                 // A stream request the backend answered with one JSON document: synthesise the events.
                 await responder.WriteAsync(static s => s.Assembler.Accept(s.Completion), (Assembler: assembler, Completion: completion), ct).ConfigureAwait(false);
             }
-            // EOF without finish or [DONE] still ends the message properly.
             await responder.WriteAsync(static a => a.Complete(), assembler, ct).ConfigureAwait(false);
             return assembler.Usage;
         }
@@ -330,9 +344,9 @@ public sealed class MessagesEndpoint(
                 _ => ProxyError.Api("The proxy failed while relaying the stream."),
             };
             if (e is UpstreamStreamException or JsonException or IOException or HttpRequestException or OperationCanceledException)
-                ProxyLog.StreamFailed(logger, responder.EventsWritten, error.Type, e is UpstreamStreamException ? null : e);
+                ProxyLog.StreamFailed(logger, responder.EventsWritten, error.Type, e.GetType().Name, SecretScrubber.From(context).Scrub(error.Message, context));
             else
-                ProxyLog.Unexpected(logger, context.Request.Path, e);
+                ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
             await responder.WriteErrorAsync(error, ct).ConfigureAwait(false);
             return null;
         }
@@ -368,7 +382,8 @@ public sealed class MessagesEndpoint(
             throw new ProxyErrorException(ProxyError.Overloaded("The backend connection was lost before its answer was complete."));
         }
         if (completion is null) throw new ProxyErrorException(ProxyError.Api("The backend returned a response that is not valid JSON.", StatusCodes.Status502BadGateway));
-        if (completion.Error is { } error) throw new ProxyErrorException(UpstreamErrorMapper.FromErrorObject(error));
+        if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new ProxyErrorException(error);
+        if (completion.Choices is not { Count: > 0 }) throw new ProxyErrorException(UpstreamErrorMapper.NoChoices());
         return completion;
     }
 

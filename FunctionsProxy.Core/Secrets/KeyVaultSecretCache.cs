@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using FunctionsProxy.Security;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Secrets;
@@ -10,7 +11,9 @@ namespace FunctionsProxy.Secrets;
 /// the last good value kept when the vault fails. Key Vault throttles at a few thousand reads per 10 s, so it is
 /// never read per request. The value is never logged.
 /// </summary>
-public sealed class KeyVaultSecretCache(SecretClient client, string secretName, TimeSpan refreshInterval, TimeProvider time, ILogger logger)
+/// <param name="scrubber">Learns each value read, so a Key Vault key is scrubbed from errors and logs like a configured one.</param>
+public sealed class KeyVaultSecretCache(SecretClient client, string secretName, TimeSpan refreshInterval, TimeProvider time, ILogger logger,
+    SecretScrubber? scrubber = null)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile string? _value;
@@ -30,6 +33,7 @@ public sealed class KeyVaultSecretCache(SecretClient client, string secretName, 
                 var secret = await client.GetSecretAsync(secretName, cancellationToken: cancellationToken).ConfigureAwait(false);
                 _value = string.IsNullOrEmpty(secret.Value.Value) ? null : secret.Value.Value;
                 _readAt = time.GetUtcNow();
+                scrubber?.Remember(_value);
             }
             catch (Exception e) when (e is RequestFailedException or Azure.Identity.AuthenticationFailedException or HttpRequestException)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
 using FunctionsProxy.Configuration;
+using FunctionsProxy.Security;
 using FunctionsProxy.Team;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Configuration;
@@ -35,5 +36,6 @@ public static class SecretsServiceCollectionExtensions
     }
 
     private static KeyVaultSecretCache Cache(IServiceProvider sp, SecretClient client, string name, TimeSpan refresh)
-        => new(client, name, refresh, sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger<KeyVaultSecretCache>());
+        => new(client, name, refresh, sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILoggerFactory>().CreateLogger<KeyVaultSecretCache>(),
+            sp.GetService<SecretScrubber>());
 }

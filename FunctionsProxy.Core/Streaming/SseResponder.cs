@@ -1,4 +1,5 @@
 using FunctionsProxy.Errors;
+using FunctionsProxy.Security;
 using FunctionsProxy.Translation;
 using FunctionsProxy.Wire;
 using Microsoft.AspNetCore.Http;
@@ -100,8 +101,9 @@ internal sealed class SseResponder : IAsyncDisposable
         return writer.CanGetUnflushedBytes ? writer.UnflushedBytes >= MaxUnflushedBytes : _sink.PendingEvents >= 64;
     }
 
+    /// <summary>The terminal <c>error</c> event; its message passes <see cref="SecretScrubber"/> like every error body.</summary>
     public ValueTask WriteErrorAsync(ProxyError error, CancellationToken cancellationToken)
-        => WriteAsync(static (s) => s.Sink.Error(s.Error), (Sink: _sink, Error: error), cancellationToken);
+        => WriteAsync(static (s) => s.Sink.Error(s.Error), (Sink: _sink, Error: SecretScrubber.From(_response.HttpContext).Scrub(error, _response.HttpContext)), cancellationToken);
 
     private async ValueTask FlushPendingAsync(CancellationToken cancellationToken)
     {

@@ -17,13 +17,21 @@ public static class UpstreamChunkReader
     private static readonly ChatCompletion Done = new();
     private static readonly ChatCompletion Empty = new();
 
-    public static async IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, CancellationToken cancellationToken) => ReadAsync(body, null, cancellationToken);
+
+    /// <param name="end">Records whether the body ended with <c>[DONE]</c>; a stream that ends with neither that nor a
+    /// <c>finish_reason</c> was cut off.</param>
+    public static async IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, UpstreamStreamEnd? end, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parser = SseParser.Create(body, static (type, data) => type == "error" ? ParseErrorEvent(data) : Parse(data));
         await foreach (var item in parser.EnumerateAsync(cancellationToken).ConfigureAwait(false))
         {
             var chunk = item.Data;
-            if (ReferenceEquals(chunk, Done)) yield break;
+            if (ReferenceEquals(chunk, Done))
+            {
+                end?.MarkDone();
+                yield break;
+            }
             if (ReferenceEquals(chunk, Empty)) continue;
             yield return chunk;
         }
@@ -43,6 +51,7 @@ public static class UpstreamChunkReader
         catch (JsonException)
         {
             var text = new ArrayBufferWriter<byte>(data.Length + 16);
+            // Invalid UTF-8 in plain-text data is written as U+FFFD by the writer's encoder.
             using (var w = new Utf8JsonWriter(text)) w.WriteStringValue(data.IsEmpty ? "The backend reported an error mid-stream."u8 : data);
             using var doc = JsonDocument.Parse(text.WrittenMemory);
             return new ChatCompletion { Error = doc.RootElement.Clone() };
@@ -76,11 +85,27 @@ public static class UpstreamChunkReader
         {
             return JsonSerializer.Deserialize(json, WireJsonContext.Default.ChatCompletion);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException && LoneSurrogates.TryReplace(json) is { } repaired)
+        catch (Exception e) when (e is JsonException or InvalidOperationException && Repair(json) is { } repaired)
         {
-            // A backend that escapes text as UTF-16 (Python's ensure_ascii) can send half of a surrogate pair; it cannot
-            // become a .NET string. U+FFFD in its place, as a UTF-8 decoder would do, keeps the rest of the answer.
             return JsonSerializer.Deserialize(repaired, WireJsonContext.Default.ChatCompletion);
         }
     }
+
+    /// <summary>Text a backend can send that cannot become a .NET string, each replaced by U+FFFD as a UTF-8 decoder
+    /// would do, so the rest of the answer is kept: invalid UTF-8 bytes (a token cut inside a multi-byte character),
+    /// and half of a UTF-16 surrogate pair escaped as <c>\uD83D</c> (Python's ensure_ascii).</summary>
+    private static byte[]? Repair(ReadOnlySpan<byte> json)
+    {
+        var utf8 = InvalidUtf8.TryReplace(json);
+        return LoneSurrogates.TryReplace(utf8 ?? json) ?? utf8;
+    }
+}
+
+/// <summary>How an upstream SSE body ended.</summary>
+public sealed class UpstreamStreamEnd
+{
+    /// <summary>The body carried <c>data: [DONE]</c>.</summary>
+    public bool SawDone { get; private set; }
+
+    internal void MarkDone() => SawDone = true;
 }

@@ -12,7 +12,7 @@ namespace FunctionsProxy.Team;
 /// call), then its quotas apply (429). The proxy key is never forwarded: the backend gets the server's key.
 /// </summary>
 internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quotas, IProxyKeyStore store, IOptions<TeamOptions> options,
-    TimeProvider time, ILogger<ProxyKeyAuthenticator> logger) : IClientAuthenticator
+    TimeProvider time, ILogger<ProxyKeyAuthenticator> logger, SecretScrubber? scrubber = null) : IClientAuthenticator
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
 
@@ -26,6 +26,8 @@ internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quota
         var record = await keys.FindAsync(id, cancellationToken).ConfigureAwait(false);
         if (record is null || !ProxyKeys.Verify(secret, record.Salt, record.Hash))
             return Refused(record is null ? "unknown" : "mismatch");
+        // Only verified keys: an unverified string would let any caller choose words to blank out for everyone.
+        scrubber?.RememberProxyKey(presented);
 
         if (await quotas.CheckAsync(record, cancellationToken).ConfigureAwait(false) is { } quota)
         {

@@ -94,7 +94,7 @@ public sealed class MessageAssembler : IContentSink
     public void Accept(ChatCompletion completion)
     {
         Start();
-        if (completion.Error is { } error) throw new UpstreamStreamException(UpstreamErrorMapper.FromErrorObject(error));
+        if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new UpstreamStreamException(error);
         if (completion.Choices is { Count: > 0 } choices)
         {
             // n > 1 is not an Anthropic concept: choice 0 is the answer.
@@ -235,8 +235,16 @@ public sealed class MessageAssembler : IContentSink
                 _logger?.LogWarning("Dropped a tool call without a name ({Length} argument chars)", call.Arguments.Length);
                 continue;
             }
+            var raw = call.Arguments.ToString();
+            // Cut off by max_tokens mid-arguments: not a call the client may run (a half path, a half command).
+            // The answer ends as max_tokens without it, as Anthropic's does when the limit interrupts a tool call.
+            if (_finishReason == "length" && ToolArguments.TryRepair(raw) is null)
+            {
+                _logger?.LogWarning("Dropped a tool call cut off by max_tokens ({Length} argument chars)", raw.Length);
+                continue;
+            }
             CloseOpenBlock();
-            var arguments = FamilyHooks.NormalizeArguments(call.Arguments.ToString(), _logger);
+            var arguments = FamilyHooks.NormalizeArguments(raw, _logger);
             var index = Open(BlockKind.ToolUse, FamilyHooks.ToolIdToAnthropic(call.Id), _toolNames.ToClient(call.Name));
             _sink.InputJsonDelta(index, arguments);
             _outputChars += arguments.Length;
@@ -294,8 +302,9 @@ public static class ThinkingSignature
     }
 }
 
-/// <summary>The upstream reported a failure inside a successful (200) stream.</summary>
-public sealed class UpstreamStreamException(ProxyError error) : Exception(error.Message)
+/// <summary>The upstream reported a failure inside a successful (200) stream. The exception text names only the type:
+/// the message is backend text and reaches clients and logs only through the scrubber.</summary>
+public sealed class UpstreamStreamException(ProxyError error) : Exception("The backend reported an error instead of an answer: " + error.Type)
 {
     public ProxyError Error { get; } = error;
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Telemetry;
 
 namespace FunctionsProxy.Upstream;
 
@@ -15,6 +16,14 @@ internal static class UpstreamHttpClientRegistration
     public static void AddUpstreamHttpClient(this IServiceCollection services)
     {
         services.AddSingleton<UpstreamClient>();
+        // Polly logs every call ("Execution attempt" at Information, the outcome with its exception at Debug): per
+        // request noise, and an unreachable backend became a stack trace per call. The endpoint logs each failure once
+        // (ProxyLog.BackendUnreachable); retries of a 429 keep their own line.
+        services.Configure<TelemetryOptions>(o => o.SeverityProvider = static args => args.Event.EventName switch
+        {
+            "ExecutionAttempt" or "PipelineExecuting" or "PipelineExecuted" => ResilienceEventSeverity.Debug,
+            _ => args.Event.Severity,
+        });
         services.AddHttpClient(UpstreamClient.HttpClientName, c =>
             {
                 // Time limits are per call (non-stream total, stream headers and idle) in the endpoint, not here.

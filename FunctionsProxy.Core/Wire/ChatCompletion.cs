@@ -15,6 +15,17 @@ public sealed class ChatCompletion
 
     /// <summary>Servers report failures inside a 200 stream as a chunk with <c>error</c> and no choices.</summary>
     [JsonPropertyName("error")] public JsonElement? Error { get; set; }
+
+    // A whole error document sent with HTTP 200 (vLLM's ErrorResponse, FastAPI's detail). Absent from every answer and
+    // chunk, so they cost nothing there; "object" is compared in place rather than read into a string per chunk.
+    [JsonPropertyName("object")]
+    [JsonConverter(typeof(ErrorObjectMarkerConverter))]
+    public bool ObjectIsError { get; set; }
+
+    [JsonPropertyName("message")] public JsonElement? Message { get; set; }
+    [JsonPropertyName("detail")] public JsonElement? Detail { get; set; }
+    [JsonPropertyName("type")] public JsonElement? Type { get; set; }
+    [JsonPropertyName("code")] public JsonElement? Code { get; set; }
 }
 
 public sealed class ChatChoice
@@ -87,6 +98,19 @@ internal sealed class StringOrRawJsonConverter : JsonConverter<string?>
     }
 
     public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>Reads <c>"object"</c> as "is it <c>error</c>" without allocating the string.</summary>
+internal sealed class ErrorObjectMarkerConverter : JsonConverter<bool>
+{
+    public override bool Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String) return reader.ValueTextEquals("error"u8);
+        reader.Skip();
+        return false;
+    }
+
+    public override void Write(Utf8JsonWriter writer, bool value, JsonSerializerOptions options) => writer.WriteStringValue(value ? "error" : "");
 }
 
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowReadingFromString)]

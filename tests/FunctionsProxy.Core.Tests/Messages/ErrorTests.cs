@@ -129,6 +129,29 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task Unreachable_backend_logs_one_warning_per_call_without_a_stack_trace()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var deadUrl = upstream.BaseUrl;
+        await upstream.DisposeAsync();
+        await using var proxy = await ProxyServer.StartAsync(new Dictionary<string, string?> { ["urls"] = "http://127.0.0.1:0", ["CHUTES_BASE_URL"] = deadUrl });
+        // The first call may also start a model discovery (throttled): count from the second call on.
+        Assert.Equal(529, (int)(await proxy.PostMessagesAsync(Hi)).StatusCode);
+        var before = proxy.Logs.Entries.Count;
+
+        Assert.Equal(529, (int)(await proxy.PostMessagesAsync(Hi)).StatusCode);
+
+        var lines = proxy.Logs.Entries.Skip(before).ToArray();
+        var warning = Assert.Single(lines, e => e.StartsWith("Warning", StringComparison.Ordinal) || e.StartsWith("Error", StringComparison.Ordinal));
+        Assert.Contains("Backend unreachable (ConnectionError)", warning, StringComparison.Ordinal);
+        // At the default level (Information and up): no resilience-pipeline line, no stack trace, no backend address.
+        var visible = proxy.Logs.Entries.Where(e => !e.StartsWith("Debug", StringComparison.Ordinal) && !e.StartsWith("Trace", StringComparison.Ordinal)).ToArray();
+        Assert.DoesNotContain(visible, e => e.Contains("Polly", StringComparison.Ordinal));
+        Assert.DoesNotContain(visible, e => e.Contains("exception=", StringComparison.Ordinal) || e.Contains("   at ", StringComparison.Ordinal));
+        Assert.DoesNotContain(visible, e => e.Contains(new Uri(deadUrl).Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) && !e.Contains("Now listening", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Slow_non_stream_backend_times_out_with_a_504()
     {
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?> { ["PROXY_UPSTREAM_TIMEOUT"] = "0.3" });

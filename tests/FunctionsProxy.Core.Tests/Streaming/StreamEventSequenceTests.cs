@@ -244,8 +244,8 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(25, r.Event("message_delta")["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T62
-    public async Task Eof_without_finish_or_done_closes_blocks_and_ends_the_message()
+    [Fact] // T62, revised: an answer cut without finish_reason and [DONE] is not passed on as a whole one
+    public async Task Eof_without_finish_or_done_is_an_error_event_not_a_normal_end()
     {
         await using var h = await StreamHarness.StartAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Partial "), Chunks.Content("answer")));
@@ -253,17 +253,13 @@ public sealed class StreamEventSequenceTests
         var r = await h.StreamAsync();
 
         r.AssertWellFormed();
-        Assert.Equal(
-        [
-            "message_start", "content_block_start:0:text", "content_block_delta:0:text_delta", "content_block_delta:0:text_delta",
-            "content_block_stop:0", "message_delta", "message_stop",
-        ], r.Shape);
+        Assert.Equal(["message_start", "content_block_start:0:text", "content_block_delta:0:text_delta", "content_block_delta:0:text_delta", "error"], r.Shape);
         Assert.Equal("Partial answer", r.Concat(0, "text"));
-        var delta = r.Event("message_delta");
-        Assert.Equal("end_turn", delta["delta"]!["stop_reason"]!.GetValue<string>());
-        // No usage from the backend: an estimate, never zero for a non-empty answer.
-        Assert.True(delta["usage"]!["output_tokens"]!.GetValue<long>() > 0);
-        Assert.True(delta["usage"]!["input_tokens"]!.GetValue<long>() > 0);
+        var error = r.Frames[^1].Json["error"]!;
+        Assert.Equal("api_error", error["type"]!.GetValue<string>());
+        Assert.Contains("ended before it was complete", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("message_stop", r.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("end_turn", r.Body, StringComparison.Ordinal);
     }
 
     [Fact]
