@@ -49,4 +49,11 @@ public sealed class ProxyOptions
 
     /// <summary>Idle time after which a stream gets a <c>ping</c> event (Claude Code's watchdog, Azure's idle limit).</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Browser origins (<c>scheme://host[:port]</c>) allowed to call the proxy; any other <c>Origin</c> is
+    /// refused before authentication. None by default: a web page must not spend the configured backend key.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary><c>Host</c> names the local host answers; null means loopback names only.</summary>
+    public IReadOnlyList<string>? AllowedHosts { get; set; }
 }

@@ -25,13 +25,24 @@ public sealed class RequestBody : IDisposable
         var buffer = new PooledBufferWriter(request.ContentLength is long n and > 0 and < int.MaxValue ? (int)n : 16 * 1024);
         try
         {
-            while (true)
+            try
             {
-                var memory = buffer.GetMemory(8 * 1024);
-                var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
-                if (read == 0) break;
-                buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
+                while (true)
+                {
+                    var memory = buffer.GetMemory(8 * 1024);
+                    var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+                    if (read == 0) break;
+                    buffer.Advance(read);
+                    if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
+                }
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel refused the body's framing (bad chunk sizes, a truncated body) or its own size limit. It is an
+                // IOException, which would otherwise read as a lost backend connection: the client must not retry it.
+                throw new ProxyErrorException(e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? ProxyError.TooLarge($"Request body exceeds the server's limit ({e.Message})")
+                    : ProxyError.InvalidRequest($"The request body could not be read: {e.Message}"));
             }
             if (buffer.WrittenCount == 0) throw new ProxyErrorException(ProxyError.InvalidRequest("Request body is empty; expected a JSON object."));
             JsonDocument document;

@@ -29,6 +29,7 @@ public static class ProxyServiceCollectionExtensions
         if (TableStorage.FromConfiguration(configuration) is { } tables) services.TryAddSingleton(tables);
 
         services.AddFunctionsProxyTeam(configuration);
+        services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamHostOptionsValidator(configuration));
         services.TryAddSingleton<IBackendKeyProvider, ConfiguredBackendKeyProvider>();
         services.AddFunctionsProxySecrets(configuration);
         services.TryAddSingleton<IClientAuthenticator, ForwardingClientAuthenticator>();
