@@ -36,13 +36,15 @@ public sealed class RequestBody : IDisposable
                     if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
                 }
             }
-            catch (BadHttpRequestException e)
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                // Kestrel refused the body's framing (bad chunk sizes, a truncated body) or its own size limit. It is an
-                // IOException, which would otherwise read as a lost backend connection: the client must not retry it.
-                throw new ProxyErrorException(e.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? ProxyError.TooLarge($"Request body exceeds the server's limit ({e.Message})")
-                    : ProxyError.InvalidRequest($"The request body could not be read: {e.Message}"));
+                throw new ProxyErrorException(ProxyError.TooLarge($"Request body exceeds the server's limit ({e.Message})"));
+            }
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Kestrel refused the body's framing (bad or overflowing chunk sizes, a truncated body). An IOException
+                // would otherwise read as a lost backend connection (529): this one is the client's, not to be retried.
+                throw new ProxyErrorException(ProxyError.InvalidRequest($"The request body could not be read: {e.Message}"));
             }
             if (buffer.WrittenCount == 0) throw new ProxyErrorException(ProxyError.InvalidRequest("Request body is empty; expected a JSON object."));
             JsonDocument document;

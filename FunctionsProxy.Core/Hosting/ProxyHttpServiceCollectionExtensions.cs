@@ -35,7 +35,9 @@ public static class ProxyHttpServiceCollectionExtensions
         // limit sits above the proxy's own so the usual oversized request gets the proxy's 431 envelope instead.
         services.Configure<KestrelServerOptions>(k =>
             k.Limits.MaxRequestHeadersTotalSize = Math.Max(k.Limits.MaxRequestHeadersTotalSize, 4 * RequestGuardMiddleware.MaxRequestHeaderBytes));
-        services.AddTransient<IStartupFilter>(_ => new ProxyHttpStartupFilter(filterHostNames));
+        // First registered is outermost: ahead of the web defaults' host filtering (configured above), whose bare 400
+        // the envelope middleware then fills in.
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, ProxyHttpStartupFilter>());
         return services;
     }
 }

@@ -7,15 +7,13 @@ namespace FunctionsProxy.Hosting;
 /// <summary>
 /// Puts the proxy's HTTP guards in front of whatever pipeline the host builds. A startup filter because the Functions
 /// worker builds its ASP.NET Core pipeline itself and offers no other place for middleware; the local host gets the
-/// same filter, so both answer alike.
+/// same filter, so both answer alike. Host filtering itself is the web defaults' own middleware, which runs inside.
 /// </summary>
-internal sealed class ProxyHttpStartupFilter(bool filterHostNames) : IStartupFilter
+internal sealed class ProxyHttpStartupFilter : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
-        // Host filtering answers 400 without a body; the envelope middleware above fills it in.
-        if (filterHostNames) app.UseHostFiltering();
         app.UseMiddleware<RequestGuardMiddleware>();
         var origins = app.ApplicationServices.GetRequiredService<AllowedOrigins>();
         if (!origins.IsEmpty)
