@@ -22,5 +22,8 @@ builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
 builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 64L * 1024 * 1024);
 
 builder.Services.AddFunctionsProxyCore(builder.Configuration);
+// Origin check, JSON-only bodies and Anthropic-shaped error answers, as on the local host. No Host filter: the
+// Functions front end routes by host name and the worker only sees its forwarded requests.
+builder.Services.AddFunctionsProxyHttpGuards(filterHostNames: false);
 
 builder.Build().Run();

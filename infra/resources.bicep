@@ -221,6 +221,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'PROXY_KEYS_TABLE', value: proxyKeysTable.name }
         { name: 'PROXY_USAGE_TABLE', value: proxyUsageTable.name }
         { name: 'MODEL_REFRESH_SCHEDULE', value: '0 */30 * * * *' }
+        // No web page may call the proxy (list origins, comma-separated, to let a browser app in).
+        { name: 'PROXY_ALLOWED_ORIGINS', value: '' }
       ]
     }
   }

@@ -55,4 +55,11 @@ public sealed class ProxyOptions
     /// leave the client with a silent socket. Errors before this keep their HTTP status; after it they arrive as an
     /// SSE <c>error</c> event. Zero commits every stream at once.</summary>
     public TimeSpan StreamCommitAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Browser origins (<c>scheme://host[:port]</c>) allowed to call the proxy; any other <c>Origin</c> is
+    /// refused before authentication. None by default: a web page must not spend the configured backend key.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary><c>Host</c> names the local host answers; null means loopback names only.</summary>
+    public IReadOnlyList<string>? AllowedHosts { get; set; }
 }

@@ -50,6 +50,9 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
         options.PingInterval = Seconds(c, SettingNames.PingInterval, options.PingInterval, errors);
         options.StreamCommitAfter = Seconds(c, SettingNames.StreamCommitAfter, options.StreamCommitAfter, errors);
 
+        options.AllowedOrigins = Origins(c, SettingNames.AllowedOrigins, options.AllowedOrigins, errors);
+        options.AllowedHosts = HostNames(c, SettingNames.AllowedHosts, options.AllowedHosts, errors);
+
         ProxyOptionsValidator.SetBindErrors(options, errors);
     }
 
@@ -88,6 +91,38 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
             return TimeSpan.FromSeconds(s);
         errors.Add($"{name} must be a number of seconds.");
         return fallback;
+    }
+
+    private static readonly char[] ListSeparators = [',', ';', ' ', '\t'];
+
+    /// <summary>A list of origins, each normalised as browsers send it (lower-case, no default port, no slash).</summary>
+    internal static IReadOnlyList<string> Origins(IConfiguration c, string name, IReadOnlyList<string> fallback, List<string> errors)
+    {
+        if (Get(c, name) is not { } v) return fallback;
+        var origins = new List<string>();
+        foreach (var item in v.Split(ListSeparators, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (Uri.TryCreate(item, UriKind.Absolute, out var uri) && uri.Host.Length > 0 && uri.AbsolutePath == "/" && uri.Query.Length == 0
+                && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0 && !item.Contains('*', StringComparison.Ordinal))
+                origins.Add(uri.GetLeftPart(UriPartial.Authority));
+            else
+                errors.Add($"{name}: '{item}' is not an origin; list origins like https://app.example.com or http://localhost:3000.");
+        }
+        return origins;
+    }
+
+    /// <summary>A list of host names for host filtering (<c>*.example.com</c> and <c>*</c> allowed, no ports).</summary>
+    internal static IReadOnlyList<string>? HostNames(IConfiguration c, string name, IReadOnlyList<string>? fallback, List<string> errors)
+    {
+        if (Get(c, name) is not { } v) return fallback;
+        var hosts = v.Split(ListSeparators, StringSplitOptions.RemoveEmptyEntries);
+        foreach (var host in hosts)
+        {
+            var bare = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+            if (host != "*" && Uri.CheckHostName(bare.Trim('[', ']')) == UriHostNameType.Unknown)
+                errors.Add($"{name}: '{host}' is not a host name; list names like localhost;127.0.0.1;[::1] (no ports).");
+        }
+        return hosts;
     }
 
     internal static IReadOnlyDictionary<string, string> StringMap(IConfiguration c, string name, IReadOnlyDictionary<string, string> fallback, List<string> errors)

@@ -58,6 +58,12 @@ public static class SettingNames
     public const string KeysTable = "PROXY_KEYS_TABLE";
     public const string UsageTable = "PROXY_USAGE_TABLE";
 
+    // Browsers and other hosts: Origins allowed to call the proxy (default none), Host names the local host answers
+    // (default loopback names), and the local host's port.
+    public const string AllowedOrigins = "PROXY_ALLOWED_ORIGINS";
+    public const string AllowedHosts = "PROXY_ALLOWED_HOSTS";
+    public const string Port = "PORT";
+
     // Functions timer schedule (NCRONTAB, resolved by the Functions host as %MODEL_REFRESH_SCHEDULE%).
     public const string ModelRefreshSchedule = "MODEL_REFRESH_SCHEDULE";
 }

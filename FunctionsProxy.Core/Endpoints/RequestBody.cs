@@ -25,13 +25,26 @@ public sealed class RequestBody : IDisposable
         var buffer = new PooledBufferWriter(request.ContentLength is long n and > 0 and < int.MaxValue ? (int)n : 16 * 1024);
         try
         {
-            while (true)
+            try
             {
-                var memory = buffer.GetMemory(8 * 1024);
-                var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
-                if (read == 0) break;
-                buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
+                while (true)
+                {
+                    var memory = buffer.GetMemory(8 * 1024);
+                    var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+                    if (read == 0) break;
+                    buffer.Advance(read);
+                    if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
+                }
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw new ProxyErrorException(ProxyError.TooLarge($"Request body exceeds the server's limit ({e.Message})"));
+            }
+            catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Kestrel refused the body's framing (bad or overflowing chunk sizes, a truncated body). An IOException
+                // would otherwise read as a lost backend connection (529): this one is the client's, not to be retried.
+                throw new ProxyErrorException(ProxyError.InvalidRequest($"The request body could not be read: {e.Message}"));
             }
             if (buffer.WrittenCount == 0) throw new ProxyErrorException(ProxyError.InvalidRequest("Request body is empty; expected a JSON object."));
             JsonDocument document;

@@ -30,6 +30,7 @@ public static class ProxyServiceCollectionExtensions
 
         services.AddFunctionsProxyTeam(configuration);
         services.TryAddSingleton<SecretScrubber>();
+        services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamHostOptionsValidator(configuration));
         services.TryAddSingleton<IBackendKeyProvider, ConfiguredBackendKeyProvider>();
         services.AddFunctionsProxySecrets(configuration);
         services.TryAddSingleton<IClientAuthenticator, ForwardingClientAuthenticator>();

@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Azure.Identity;
 using FunctionsProxy.Configuration;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Storage;
 
@@ -14,7 +15,7 @@ namespace FunctionsProxy.Storage;
 public sealed class TableStorage
 {
     private readonly TableServiceClient _service;
-    private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<TableClient>> _tables = new(StringComparer.Ordinal);
 
     public TableStorage(TableServiceClient service) => _service = service;
 
@@ -22,18 +23,56 @@ public sealed class TableStorage
     public static TableStorage? FromConfiguration(IConfiguration configuration)
     {
         if (configuration[SettingNames.StorageConnectionString] is { Length: > 0 } connectionString)
-            return new TableStorage(new TableServiceClient(connectionString));
+        {
+            try
+            {
+                return new TableStorage(new TableServiceClient(connectionString));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            {
+                // The parser's message may quote the connection string, account key included: name the setting only.
+                throw Invalid(SettingNames.StorageConnectionString, "is not a storage connection string (e.g. UseDevelopmentStorage=true).");
+            }
+        }
         if (configuration[SettingNames.StorageTableEndpoint] is { Length: > 0 } endpoint)
-            return new TableStorage(new TableServiceClient(new Uri(endpoint), new DefaultAzureCredential()));
+        {
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+                throw Invalid(SettingNames.StorageTableEndpoint, "must be the account's table endpoint, e.g. https://ACCOUNT.table.core.windows.net.");
+            return new TableStorage(new TableServiceClient(uri, new DefaultAzureCredential()));
+        }
         return null;
     }
 
-    /// <summary>A client for <paramref name="tableName"/>, created if missing (once per process).</summary>
+    private static OptionsValidationException Invalid(string setting, string problem)
+        => new(setting, typeof(TableStorage), [$"{setting} {problem}"]);
+
+    /// <summary>A client for <paramref name="tableName"/>, created if missing (once per process when it succeeds).</summary>
+    /// <remarks>One creation is shared by concurrent first callers, but it runs under no caller's token and each caller
+    /// waits under its own; a failed creation (403 from a key without create rights, an outage) is forgotten, so a
+    /// cancelled or refused first call does not break the table for the life of the process.</remarks>
     public Task<TableClient> GetTableAsync(string tableName, CancellationToken cancellationToken = default)
-        => _tables.GetOrAdd(tableName, name => new Lazy<Task<TableClient>>(async () =>
+    {
+        var creation = _tables.GetOrAdd(tableName, CreateAsync);
+        return creation.IsCompletedSuccessfully ? creation : WaitAsync(tableName, creation, cancellationToken);
+    }
+
+    private async Task<TableClient> CreateAsync(string tableName)
+    {
+        var client = _service.GetTableClient(tableName);
+        await client.CreateIfNotExistsAsync(CancellationToken.None).ConfigureAwait(false);
+        return client;
+    }
+
+    private async Task<TableClient> WaitAsync(string tableName, Task<TableClient> creation, CancellationToken cancellationToken)
+    {
+        try
         {
-            var client = _service.GetTableClient(name);
-            await client.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        })).Value;
+            return await creation.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (creation.IsFaulted || creation.IsCanceled)
+        {
+            _tables.TryRemove(KeyValuePair.Create(tableName, creation));
+            throw;
+        }
+    }
 }

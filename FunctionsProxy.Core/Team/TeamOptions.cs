@@ -63,8 +63,8 @@ internal sealed class TeamOptionsSetup(IConfiguration configuration) : IConfigur
     }
 }
 
-/// <summary>Refuses to start keys mode without a backend key of the server's own (the proxy key is never forwarded).</summary>
-internal sealed class TeamOptionsValidator(IConfiguration configuration) : IValidateOptions<TeamOptions>
+/// <summary>Refuses settings the key stores cannot work with (both the hosts and the <c>keys</c> CLI).</summary>
+internal sealed class TeamOptionsValidator : IValidateOptions<TeamOptions>
 {
     internal static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TeamOptions, List<string>> BindErrors = new();
 
@@ -76,6 +76,19 @@ internal sealed class TeamOptionsValidator(IConfiguration configuration) : IVali
             if (!System.Text.RegularExpressions.Regex.IsMatch(table.Item2, "^[A-Za-z][A-Za-z0-9]{2,62}$"))
                 failures.Add($"{table.Item1} must be a table name: a letter then 2-62 letters or digits.");
         if (options.KeyCacheTtl < TimeSpan.Zero) failures.Add("The key cache lifetime must not be negative.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// What only a serving host needs in keys mode: a backend key of its own. Registered by the hosts, not by the
+/// <c>keys</c> CLI, which never calls the backend and must work before that key is set.
+/// </summary>
+internal sealed class TeamHostOptionsValidator(IConfiguration configuration) : IValidateOptions<TeamOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TeamOptions options)
+    {
+        var failures = new List<string>();
         if (options.Mode == ProxyAuthMode.Keys)
         {
             var hasKey = ProxyOptionsSetup.Get(configuration, SettingNames.ApiKey) is not null

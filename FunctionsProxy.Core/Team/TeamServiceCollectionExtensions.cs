@@ -19,7 +19,7 @@ public static class TeamServiceCollectionExtensions
     public static IServiceCollection AddFunctionsProxyTeam(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<IConfigureOptions<TeamOptions>>(new TeamOptionsSetup(configuration));
-        services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamOptionsValidator(configuration));
+        services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamOptionsValidator());
         services.AddOptions<TeamOptions>().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 

@@ -32,46 +32,57 @@ public static class KeysCommand
         if (!TryParseOptions(args.AsSpan(1), out var options, out var parseError))
             return await FailAsync(stderr, parseError);
 
+        try
+        {
+            return await RunCommandAsync(args[0], options, settings, stdout, stderr);
+        }
+        catch (OptionsValidationException e)
+        {
+            return await FailAsync(stderr, string.Join(" ", e.Failures));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Azure.RequestFailedException or AggregateException
+            or Azure.Identity.AuthenticationFailedException or System.Text.Json.JsonException or OperationCanceledException)
+        {
+            // Unreadable key file, unreachable or refusing storage (the SDK's retries end in an AggregateException).
+            return await FailAsync(stderr, "the key store could not be used: " + FirstLine(e is AggregateException a ? a.InnerException ?? a : e));
+        }
+        catch (Exception e)
+        {
+            // An admin tool answers in one line whatever happens; the type name is enough to report a defect.
+            return await FailAsync(stderr, $"unexpected failure ({e.GetType().Name}): {FirstLine(e)}");
+        }
+    }
+
+    private static async Task<int> RunCommandAsync(string command, Dictionary<string, string> options, IReadOnlyDictionary<string, string?>? settings,
+        TextWriter stdout, TextWriter stderr)
+    {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables();
         if (settings is not null) configuration.AddInMemoryCollection(settings);
         var config = configuration.Build();
 
+        // Only the key stores' own settings are validated: the CLI never calls the backend, so host-only settings
+        // (a backend key for PROXY_AUTH=keys, the port, ...) do not stop an admin from issuing keys first.
         var services = new ServiceCollection();
         services.AddLogging();
         if (TableStorage.FromConfiguration(config) is { } tables) services.AddSingleton(tables);
         services.AddFunctionsProxyTeam(config);
         await using var provider = services.BuildServiceProvider();
-        try
-        {
-            _ = provider.GetRequiredService<IOptions<TeamOptions>>().Value;
-        }
-        catch (OptionsValidationException e) when (e.Failures.All(f => !f.Contains("PROXY_AUTH=keys", StringComparison.Ordinal)))
-        {
-            return await FailAsync(stderr, string.Join(" ", e.Failures));
-        }
-        catch (OptionsValidationException)
-        {
-            // The CLI never calls the backend: a missing backend key only matters to the host.
-        }
+        _ = provider.GetRequiredService<IOptions<TeamOptions>>().Value;
         var manager = provider.GetRequiredService<KeyManager>();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
+        return command switch
         {
-            return args[0] switch
-            {
-                "create" => await CreateAsync(manager, options, stdout, stderr, cts.Token),
-                "list" => await ListAsync(manager, stdout, cts.Token),
-                "revoke" => await RevokeAsync(manager, options, stdout, stderr, cts.Token),
-                "rotate" => await RotateAsync(manager, options, stdout, stderr, cts.Token),
-                "usage" => await UsageAsync(manager, options, stdout, stderr, cts.Token),
-                _ => await FailAsync(stderr, $"unknown command '{args[0]}'.\n{Usage}"),
-            };
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Azure.RequestFailedException or System.Text.Json.JsonException or OperationCanceledException)
-        {
-            return await FailAsync(stderr, "the key store could not be used: " + e.Message);
-        }
+            "create" => await CreateAsync(manager, options, stdout, stderr, cts.Token),
+            "list" => await ListAsync(manager, stdout, cts.Token),
+            "revoke" => await RevokeAsync(manager, options, stdout, stderr, cts.Token),
+            "rotate" => await RotateAsync(manager, options, stdout, stderr, cts.Token),
+            "usage" => await UsageAsync(manager, options, stdout, stderr, cts.Token),
+            _ => await FailAsync(stderr, $"unknown command '{command}'.\n{Usage}"),
+        };
     }
+
+    /// <summary>Azure SDK messages carry the whole response (headers, body) after the first line.</summary>
+    private static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].TrimEnd('\r');
 
     private static async Task<int> CreateAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {

@@ -111,6 +111,8 @@ public sealed class InfrastructureTests
         [SettingNames.ProxyAdminKey] = "the admin key lives in Key Vault (PROXY_ADMIN_KEY_SECRET_NAME)",
         [SettingNames.ProxyKeysFile] = "the file key store is for the local host only",
         [SettingNames.StorageConnectionString] = "connection strings are for Azurite; Azure uses STORAGE_TABLE_ENDPOINT with the identity",
+        [SettingNames.AllowedHosts] = "Host filtering is the local host's (DNS rebinding of a loopback listener); Azure's front end routes by host name",
+        [SettingNames.Port] = "the local host's port; the Functions host chooses the worker's",
     };
 
     [Fact]

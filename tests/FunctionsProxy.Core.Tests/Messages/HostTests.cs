@@ -29,7 +29,7 @@ public sealed class HostTests
     public async Task Event_logging_batch_is_accepted_and_not_forwarded()
     {
         await using var f = await ProxyFixture.StartAsync();
-        var response = await f.Proxy.Client.PostAsync("/api/event_logging/batch", new StringContent("""{"events":[]}"""));
+        var response = await f.Proxy.Client.PostAsync("/api/event_logging/batch", new StringContent("""{"events":[]}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Empty(f.Upstream.Requests);
     }

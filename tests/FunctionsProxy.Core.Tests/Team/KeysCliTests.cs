@@ -71,6 +71,44 @@ public sealed class KeysCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Keys_mode_without_a_backend_key_still_issues_keys_as_an_admin_runs_it()
+    {
+        // Host-only settings do not concern the CLI: keys are issued before the backend key is configured.
+        var env = new Dictionary<string, string> { ["PROXY_AUTH"] = "keys", ["PROXY_KEYS_FILE"] = _dir.File("keys.json") };
+        var result = await LocalProcess.RunAsync(env, TimeSpan.FromSeconds(60), "keys", "create", "--name", "carol");
+        Assert.Equal((0, ""), (result.ExitCode, result.Stderr));
+        Assert.True(ProxyKeys.TryParse(LastLine(result.Stdout), out _, out _));
+        Assert.Contains("carol", (await RunAsync(FileSettings(), "list")).Out);
+    }
+
+    public static TheoryData<string, string?, string[]> Failures => new()
+    {
+        { "bad args", null, ["create", "--name"] },
+        { "unknown option", null, ["create", "--name", "x", "--colour", "red"] },
+        { "key file is a directory", "dir", ["list"] },
+        { "key file is not JSON", "garbage", ["create", "--name", "dave"] },
+        { "storage unreachable", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;", ["list"] },
+        { "storage connection string invalid", "AccountKey=c2VjcmV0;nonsense", ["list"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public async Task Every_failure_is_one_line_without_a_stack_trace(string _, string? store, string[] args)
+    {
+        var env = new Dictionary<string, string> { ["PROXY_KEYS_FILE"] = _dir.File("keys.json") };
+        if (store == "dir") Directory.CreateDirectory(env["PROXY_KEYS_FILE"]);
+        else if (store == "garbage") await File.WriteAllTextAsync(env["PROXY_KEYS_FILE"], "{not json");
+        else if (store is not null) env["STORAGE_CONNECTION_STRING"] = store;
+        var result = await LocalProcess.RunAsync(env, TimeSpan.FromSeconds(90), ["keys", .. args]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.DoesNotContain("Exception", result.Stderr.Split('\n')[0]);
+        Assert.DoesNotContain("c2VjcmV0", result.Stderr);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Single(result.StderrLines.TakeWhile(l => !l.StartsWith("usage:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_running_local_host_accepts_cli_keys_and_refuses_them_after_revoke_and_rotate()
     {
         var settings = FileSettings();

@@ -1,0 +1,55 @@
+using FunctionsProxy.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace FunctionsProxy.Hosting;
+
+/// <summary>
+/// Refuses what a browser page or an oversized request could do to a proxy that holds a backend key, before any
+/// authentication or backend call: an <c>Origin</c> not listed in <c>PROXY_ALLOWED_ORIGINS</c> (403), a POST body
+/// that is not JSON (415; a page's <c>text/plain</c> "simple request" needs no CORS preflight), and header blocks
+/// above <see cref="MaxRequestHeaderBytes"/> (431).
+/// </summary>
+internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigins origins)
+{
+    /// <summary>The proxy's own header limit (Kestrel's default). Kestrel's hard limit sits above it so that the
+    /// proxy, not Kestrel's bare answer, replies to the usual oversized requests.</summary>
+    public const int MaxRequestHeaderBytes = 32 * 1024;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (HeaderBytes(request.Headers) > MaxRequestHeaderBytes)
+            return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status431RequestHeaderFieldsTooLarge, ErrorTypes.InvalidRequest,
+                $"The request headers exceed {MaxRequestHeaderBytes} bytes."), context.RequestAborted);
+
+        var origin = request.Headers.Origin;
+        if (origin.Count > 0 && !(origin.Count == 1 && origins.Contains(origin[0])))
+            return AnthropicErrorWriter.WriteAsync(context, ProxyError.Permission(
+                "Requests from web pages are refused: this Origin is not listed in PROXY_ALLOWED_ORIGINS."), context.RequestAborted);
+
+        if (HttpMethods.IsPost(request.Method) && HasBody(request) && !IsJson(request.ContentType))
+            return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status415UnsupportedMediaType, ErrorTypes.InvalidRequest,
+                "The request body must be sent with Content-Type: application/json."), context.RequestAborted);
+
+        return next(context);
+    }
+
+    private static bool HasBody(HttpRequest request)
+        => request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+
+    private static bool IsJson(string? contentType)
+        => MediaTypeHeaderValue.TryParse(contentType, out var media)
+            && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private static long HeaderBytes(IHeaderDictionary headers)
+    {
+        long total = 0;
+        foreach (var (name, values) in headers)
+        {
+            total += name.Length + 4; // ": " and CRLF, as on the wire
+            foreach (var value in values) total += value?.Length ?? 0;
+        }
+        return total;
+    }
+}
