@@ -9,19 +9,25 @@ param environmentName string
 
 @minLength(1)
 @description('Region. Flex Consumption is offered in a subset of regions.')
+// Every region the official Flex Consumption azd quickstart allows (its canary region aside), plus the ones this
+// template already offered.
 @allowed([
   'australiaeast'
+  'centralindia'
+  'centralus'
   'eastasia'
   'eastus'
   'eastus2'
   'francecentral'
   'germanywestcentral'
   'japaneast'
+  'northcentralus'
   'northeurope'
   'southcentralus'
   'southeastasia'
   'swedencentral'
   'uksouth'
+  'westcentralus'
   'westeurope'
   'westus2'
   'westus3'
@@ -32,6 +38,7 @@ param location string
 @description('Object id of the person running azd (gets Key Vault Secrets Officer to rotate the keys). Optional.')
 param principalId string = ''
 
+@description('Kind of principal running azd: azd sets AZURE_PRINCIPAL_TYPE (ServicePrincipal when it runs as one, e.g. in CI).')
 @allowed([ 'User', 'ServicePrincipal' ])
 param principalType string = 'User'
 
@@ -46,13 +53,15 @@ param proxyAdminKey string = ''
 @description('OpenAI-compatible backend root (without /v1).')
 param backendBaseUrl string = 'https://llm.chutes.ai'
 
+// An object, not a string: azd puts the text of MODEL_MAP into the parameters file, so a JSON map only survives as a
+// JSON value; resources.bicep writes it back as one app-setting string.
 @description('MODEL_MAP: JSON object, client model id (or haiku/sonnet/opus) -> backend model id.')
-param modelMap string = '{}'
+param modelMap object = {}
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags

@@ -15,7 +15,7 @@ param backendApiKey string
 param proxyAdminKey string
 
 param backendBaseUrl string
-param modelMap string
+param modelMap object
 
 var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
@@ -32,13 +32,13 @@ var roles = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-api-${resourceToken}'
   location: location
   tags: tags
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: 'st${resourceToken}'
   location: location
   tags: tags
@@ -55,38 +55,38 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
   parent: storage
   name: 'default'
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: blobService
   name: deploymentContainerName
   properties: { publicAccess: 'None' }
 }
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-01' = {
   parent: storage
   name: 'default'
 }
 
-resource modelSchemasTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource modelSchemasTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' = {
   parent: tableService
   name: 'modelschemas'
 }
 
-resource proxyKeysTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource proxyKeysTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' = {
   parent: tableService
   name: 'proxykeys'
 }
 
-resource proxyUsageTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource proxyUsageTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' = {
   parent: tableService
   name: 'proxyusage'
 }
 
-resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   name: 'log-${resourceToken}'
   location: location
   tags: tags
@@ -108,7 +108,10 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+// Purge protection stays off on purpose: once on it can never be turned off, and it would keep `azd down --purge` from
+// freeing the vault name for the retention period. The vault only holds keys that can be re-issued, and soft delete
+// (7 days) still guards against an accidental delete.
+resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: 'kv-${resourceToken}'
   location: location
   tags: tags
@@ -122,7 +125,7 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource backendKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource backendKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   parent: keyVault
   name: backendKeySecretName
   properties: {
@@ -131,7 +134,7 @@ resource backendKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
-resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (hasAdminKey) {
+resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (hasAdminKey) {
   parent: keyVault
   name: adminKeySecretName
   properties: {
@@ -140,7 +143,7 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (has
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: 'plan-${resourceToken}'
   location: location
   tags: tags
@@ -149,7 +152,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
@@ -187,7 +190,6 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identity.properties.clientId }
         { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
         { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identity.properties.clientId};Authorization=AAD' }
@@ -196,7 +198,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'CHUTES_BASE_URL', value: backendBaseUrl }
         { name: 'CHUTES_AUTH_STYLE', value: 'env' }
         { name: 'PROXY_UPSTREAM_TIMEOUT', value: '210' }
-        { name: 'MODEL_MAP', value: modelMap }
+        { name: 'MODEL_MAP', value: string(modelMap) }
         { name: 'TOOL_NAME_MAP', value: '{}' }
         { name: 'MODEL_PROFILES', value: '{}' }
         { name: 'AUTO_FIX_MODEL_CASE', value: 'true' }
@@ -234,13 +236,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // No FTP or basic-auth publishing: deployments go through azd with Entra identities.
-resource ftpPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource ftpPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
   parent: functionApp
   name: 'ftp'
   properties: { allow: false }
 }
 
-resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
   parent: functionApp
   name: 'scm'
   properties: { allow: false }
@@ -291,6 +293,19 @@ resource kvOfficerDeveloper 'Microsoft.Authorization/roleAssignments@2022-04-01'
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+// The person (or pipeline) running azd issues the first team keys with the keys CLI against the table endpoint
+// (PROXY_AUTH=keys and no admin key leave no other way in), so it gets table data access, as the quickstart's
+// allowUserIdentityPrincipal does.
+resource tableContributorDeployer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: principalId
     principalType: principalType
   }

@@ -1,10 +1,13 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Configuration;
 
 /// <summary>Refuses to start with a message that names the offending variable.</summary>
-internal sealed class ProxyOptionsValidator : IValidateOptions<ProxyOptions>
+/// <param name="configuration">Settings outside <see cref="ProxyOptions"/> that decide where the backend key comes from
+/// (<c>KEYVAULT_URI</c>); optional so a container without configuration still validates.</param>
+internal sealed class ProxyOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<ProxyOptions>
 {
     // Bind errors travel with the options instance without widening its public surface.
     private static readonly ConditionalWeakTable<ProxyOptions, List<string>> BindErrors = new();
@@ -24,8 +27,11 @@ internal sealed class ProxyOptionsValidator : IValidateOptions<ProxyOptions>
         // An app setting whose Key Vault reference did not resolve arrives as the literal reference: never send it.
         if (options.ApiKey?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
             failures.Add($"{SettingNames.ApiKey} holds an unresolved Key Vault reference; check the app's identity and the secret, or use {SettingNames.KeyVaultUri}.");
-        if (options.AuthStyle == BackendAuthStyle.Env && string.IsNullOrEmpty(options.ApiKey))
-            failures.Add($"{SettingNames.AuthStyle}=env needs {SettingNames.ApiKey}.");
+        // With a vault the backend key is read from it (CHUTES_API_KEY_SECRET_NAME, default chutes-api-key): that is how
+        // infra/ provisions the Functions app, with no CHUTES_API_KEY at all.
+        var keyFromVault = configuration is not null && ProxyOptionsSetup.Get(configuration, SettingNames.KeyVaultUri) is not null;
+        if (options.AuthStyle == BackendAuthStyle.Env && string.IsNullOrEmpty(options.ApiKey) && !keyFromVault)
+            failures.Add($"{SettingNames.AuthStyle}=env needs {SettingNames.ApiKey} (or {SettingNames.KeyVaultUri} with {SettingNames.BackendKeySecretName}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

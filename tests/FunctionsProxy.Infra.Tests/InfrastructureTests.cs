@@ -90,7 +90,7 @@ public sealed class InfrastructureTests
             .Select(r => r["properties"]!["roleDefinitionId"]!.GetValue<string>())
             .Select(id => id[(id.IndexOf("variables('roles').", StringComparison.Ordinal) + 19)..].TrimEnd(')', ']'))
             .Order().ToArray();
-        Assert.Equal(["keyVaultSecretsOfficer", "keyVaultSecretsUser", "monitoringMetricsPublisher", "storageBlobDataOwner", "storageTableDataContributor"], used);
+        Assert.Equal(["keyVaultSecretsOfficer", "keyVaultSecretsUser", "monitoringMetricsPublisher", "storageBlobDataOwner", "storageTableDataContributor", "storageTableDataContributor"], used);
     }
 
     [Fact]
