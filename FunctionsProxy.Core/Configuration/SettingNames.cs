@@ -57,6 +57,9 @@ public static class SettingNames
     public const string KeysTable = "PROXY_KEYS_TABLE";
     public const string UsageTable = "PROXY_USAGE_TABLE";
 
+    // Spend: backend model prices in USD per 1M tokens (used when discovery publishes none).
+    public const string ModelPrices = "MODEL_PRICES";
+
     // Functions timer schedule (NCRONTAB, resolved by the Functions host as %MODEL_REFRESH_SCHEDULE%).
     public const string ModelRefreshSchedule = "MODEL_REFRESH_SCHEDULE";
 }
