@@ -118,7 +118,7 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
     private static TableEntity WithClearedLimits(TableEntity e)
     {
         foreach (var c in LimitColumns)
-            if (!e.TryGetValue(c, out var v) || v is null) e[c] = c.StartsWith("Usd", StringComparison.Ordinal) ? -1d : -1L;
+            if (!e.TryGetValue(c, out var v) || v is null) e[c] = c.StartsWith("Usd", StringComparison.Ordinal) ? (object)-1d : -1L;
         return e;
     }
 
