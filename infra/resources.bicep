@@ -199,6 +199,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'MODEL_MAP', value: modelMap }
         { name: 'TOOL_NAME_MAP', value: '{}' }
         { name: 'MODEL_PROFILES', value: '{}' }
+        { name: 'MODEL_PRICES', value: '{}' }
         { name: 'AUTO_FIX_MODEL_CASE', value: 'true' }
         { name: 'PROXY_DROP_BILLING_HEADER', value: 'true' }
         { name: 'PROXY_MAX_BODY_BYTES', value: '33554432' }

@@ -29,7 +29,7 @@ public sealed class AdminConsoleEndpoint(IAdminKeyProvider adminKeys)
     /// <summary>Total bytes of the page and its assets (reported in docs and tests).</summary>
     public static long TotalBytes => Assets.Values.Sum(a => (long)a.Bytes.Length);
 
-    /// <summary><c>GET /_admin/</c>. <c>/_admin</c> without the slash is redirected so the page's relative URLs resolve under it.</summary>
+    /// <summary><c>GET /_admin/</c> (routing ignores the trailing slash, so both forms land here): <c>/_admin</c> is redirected to <c>/_admin/</c> so the page's relative URLs resolve under it.</summary>
     public Task PageAsync(HttpContext context)
     {
         if (!context.Request.Path.Value!.EndsWith('/'))

@@ -13,7 +13,6 @@ public static class AdminConsoleRouteBuilderExtensions
     public static IEndpointRouteBuilder MapAdminConsole(this IEndpointRouteBuilder routes)
     {
         routes.MapMethods("/_admin", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) => Resolve<AdminConsoleEndpoint>(c).PageAsync(c));
-        routes.MapMethods("/_admin/", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) => Resolve<AdminConsoleEndpoint>(c).PageAsync(c));
         routes.MapMethods("/_admin/assets/{name}", [HttpMethods.Get, HttpMethods.Head], (HttpContext c, string name) => Resolve<AdminConsoleEndpoint>(c).AssetAsync(c, name));
         routes.MapGet("/_admin/status", (HttpContext c) => Resolve<AdminStatusEndpoint>(c).StatusAsync(c));
         routes.MapPut("/_admin/keys/{name}/limits", (HttpContext c, string name) => Resolve<AdminEndpoints>(c).SetLimitsAsync(c, name));

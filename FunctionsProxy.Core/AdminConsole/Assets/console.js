@@ -50,6 +50,7 @@
   const utc = (iso) => iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/, '') : 'never';
   const int = (n) => nf.format(n);
   const usd = (n) => n === null || n === undefined ? '—' : '$' + (n >= 100 ? n.toFixed(2) : n >= 1 ? n.toFixed(3) : n.toFixed(4));
+  const money = (n) => '$' + n.toLocaleString('en-US', { maximumFractionDigits: 2 });
   const age = (s) => s === null || s === undefined ? '—' : s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${(s / 3600).toFixed(1)} h ago`;
 
   function showError(target, e) {
@@ -140,8 +141,8 @@
     const parts = [];
     if (k.requests_per_minute) parts.push(`${int(k.requests_per_minute)} rpm`);
     if (k.tokens_per_day) parts.push(`${int(k.tokens_per_day)} tok/day`);
-    if (k.usd_per_day) parts.push(`${usd(k.usd_per_day)}/day`);
-    if (k.usd_per_month) parts.push(`${usd(k.usd_per_month)}/month`);
+    if (k.usd_per_day) parts.push(`${money(k.usd_per_day)}/day`);
+    if (k.usd_per_month) parts.push(`${money(k.usd_per_month)}/month`);
     return parts.length ? parts.join(' · ') : 'none';
   }
 
@@ -289,7 +290,8 @@
     for (const r of usageRows) { const k = by(r); if (!map.has(k)) map.set(k, total()); add(map.get(k), r); }
     return map;
   }
-  const metricOf = (t, metric) => metric === 'cost' ? t.cost : metric === 'tokens' ? t.input + t.output + t.cached : t.requests;
+  // A group whose every request is unpriced has no cost (null, shown as —), not a cost of 0.
+  const metricOf = (t, metric) => metric === 'cost' ? (t.unpriced === t.requests && t.requests > 0 ? null : t.cost) : metric === 'tokens' ? t.input + t.output + t.cached : t.requests;
   const formatMetric = (v, metric) => metric === 'cost' ? usd(v) : int(v);
 
   function renderUsage() {
@@ -322,12 +324,12 @@
 
   // Column chart (per day) as SVG: scales with its box; each column has a tooltip and the chart a text summary.
   function columns(box, data, metric) {
-    const w = 600, h = 180, pad = 22, max = Math.max(...data.map((d) => d.value), 0);
+    const w = 600, h = 180, pad = 22, max = Math.max(...data.map((d) => d.value || 0), 0);
     const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': data.map((d) => `${d.label}: ${formatMetric(d.value, metric)}`).join(', ') });
     chart.append(svg('line', { x1: 0, y1: h - pad, x2: w, y2: h - pad, class: 'axis' }));
-    const step = w / Math.max(data.length, 1), bw = Math.max(2, step * 0.7);
+    const step = w / Math.max(data.length, 1), bw = Math.min(56, Math.max(2, step * 0.7));
     data.forEach((d, i) => {
-      const bh = max > 0 ? (h - pad - 14) * d.value / max : 0;
+      const bh = max > 0 ? (h - pad - 14) * (d.value || 0) / max : 0;
       const rect = svg('rect', { x: i * step + (step - bw) / 2, y: h - pad - bh, width: bw, height: Math.max(bh, d.value > 0 ? 1 : 0), class: 'col' });
       const tip = svg('title');
       tip.textContent = `${d.label}: ${formatMetric(d.value, metric)}`;
@@ -344,12 +346,12 @@
 
   // Horizontal bars (per key, per model): long model ids stay readable on a phone.
   function bars(box, data, metric) {
-    data.sort((a, b) => b.value - a.value);
-    const max = Math.max(...data.map((d) => d.value), 0);
+    data.sort((a, b) => (b.value || 0) - (a.value || 0));
+    const max = Math.max(...data.map((d) => d.value || 0), 0);
     if (!data.length) { box.replaceChildren(el('p', { class: 'hint', text: 'No data.' })); return; }
     box.replaceChildren(el('div', { class: 'hbars' }, ...data.slice(0, 12).map((d) => {
       const fill = el('div', { class: 'hbar-fill' });
-      fill.style.width = (max > 0 ? 100 * d.value / max : 0).toFixed(2) + '%'; // CSSOM, allowed by the CSP
+      fill.style.width = (max > 0 ? 100 * (d.value || 0) / max : 0).toFixed(2) + '%'; // CSSOM, allowed by the CSP
       return el('div', null,
         el('div', { class: 'hbar-label' }, el('span', { title: d.label, text: d.label }), el('span', { text: formatMetric(d.value, metric) })),
         el('div', { class: 'hbar-track', role: 'presentation' }, fill));
