@@ -201,6 +201,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'MODEL_MAP', value: string(modelMap) }
         { name: 'TOOL_NAME_MAP', value: '{}' }
         { name: 'MODEL_PROFILES', value: '{}' }
+        { name: 'MODEL_PRICES', value: '{}' }
         { name: 'AUTO_FIX_MODEL_CASE', value: 'true' }
         { name: 'PROXY_DROP_BILLING_HEADER', value: 'true' }
         { name: 'PROXY_MAX_BODY_BYTES', value: '33554432' }

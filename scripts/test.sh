@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs and starts Azurite (Table Storage) when nothing is
-# listening on 127.0.0.1:10002, runs every test project of the solution, and ends with "N passed, N failed".
+# listening on 127.0.0.1:10002, installs Chromium when missing, runs every test project of the solution, and ends
+# with "N passed, N failed". Browser-test screenshots: tests/FunctionsProxy.Core.Tests/bin/*/*/screenshots/.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,6 +25,14 @@ if ! listening; then
   azurite_pid=$!
   for _ in $(seq 1 100); do listening && break; sleep 0.1; done
   listening || { echo "Azurite did not start on 127.0.0.1:10002"; exit 1; }
+fi
+
+# The admin console's browser tests drive the system's Chromium (Debian packages; nothing downloads a browser).
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Chromium (apt) for the admin console's browser tests ..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 \
+    || echo "Chromium could not be installed: the browser tests will fail."
 fi
 
 log="$(mktemp)"

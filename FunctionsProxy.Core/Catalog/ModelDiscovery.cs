@@ -66,6 +66,7 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
         MaxOutputTokens = b.MaxOutputTokens ?? a.MaxOutputTokens,
         Created = a.Created ?? b.Created,
         OwnedBy = a.OwnedBy ?? b.OwnedBy,
+        Price = b.Price ?? a.Price,
     };
 
     /// <summary>One model entry in any of the shapes seen (vLLM <c>max_model_len</c>, Chutes <c>context_length</c>,
@@ -109,6 +110,7 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
             Created = e.TryGetProperty("created"u8, out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var secs) && secs > 0
                 ? DateTimeOffset.FromUnixTimeSeconds(secs) : null,
             OwnedBy = e.TryGetProperty("owned_by"u8, out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
+            Price = Pricing.ListedPrice.Parse(e),
         };
     }
 

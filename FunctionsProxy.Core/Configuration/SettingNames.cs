@@ -64,6 +64,9 @@ public static class SettingNames
     public const string AllowedHosts = "PROXY_ALLOWED_HOSTS";
     public const string Port = "PORT";
 
+    // Spend: backend model prices in USD per 1M tokens (used when discovery publishes none).
+    public const string ModelPrices = "MODEL_PRICES";
+
     // Functions timer schedule (NCRONTAB, resolved by the Functions host as %MODEL_REFRESH_SCHEDULE%).
     public const string ModelRefreshSchedule = "MODEL_REFRESH_SCHEDULE";
 }

@@ -94,7 +94,7 @@ public sealed class MessagesEndpoint(
                     ProxyLog.MessagesCompleted(logger, level, request.Model, model.UpstreamId, request.Stream, body.Length, payload.WrittenCount,
                         context.Response.StatusCode, (int)response.StatusCode, t.InputTokens, t.OutputTokens, t.CacheReadInputTokens,
                         (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    await usage.RecordAsync(client, request.Model, new UsageRecord(t.InputTokens, t.OutputTokens, t.CacheReadInputTokens), CancellationToken.None).ConfigureAwait(false);
+                    await usage.RecordAsync(client, model.UpstreamId, new UsageRecord(t.InputTokens, t.OutputTokens, t.CacheReadInputTokens), CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Endpoints;
 using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Builder;
@@ -27,6 +28,7 @@ public static class ProxyEndpointRouteBuilderExtensions
         routes.MapDelete("/_admin/keys/{name}", (HttpContext c, string name) => Resolve<AdminEndpoints>(c).RevokeKeyAsync(c, name));
         routes.MapPost("/_admin/keys/{name}/rotate", (HttpContext c, string name) => Resolve<AdminEndpoints>(c).RotateKeyAsync(c, name));
         routes.MapGet("/_admin/usage", (HttpContext c) => Resolve<AdminEndpoints>(c).UsageAsync(c));
+        routes.MapAdminConsole();
         return routes;
     }
 

@@ -11,4 +11,7 @@ public sealed record ModelCapabilities
     public int? MaxOutputTokens { get; init; }
     public DateTimeOffset? Created { get; init; }
     public string? OwnedBy { get; init; }
+
+    /// <summary>Price the backend publishes in its model listing (USD per 1M tokens), or null.</summary>
+    public Pricing.ModelPrice? Price { get; init; }
 }

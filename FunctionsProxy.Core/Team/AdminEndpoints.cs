@@ -51,6 +51,28 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         await WriteAsync(context, 200, result.Value!, TeamJson.Default.CreatedKey, ct);
     });
 
+    /// <summary><c>PUT /_admin/keys/{name}/limits</c>: replaces the key's quotas and budgets (absent or null = unlimited).</summary>
+    public Task SetLimitsAsync(HttpContext context, string name) => Guarded(context, async ct =>
+    {
+        KeyLimits? limits;
+        try
+        {
+            limits = await JsonSerializer.DeserializeAsync(context.Request.Body, TeamJson.Default.KeyLimits, ct);
+        }
+        catch (JsonException)
+        {
+            limits = null;
+        }
+        if (limits is null)
+        {
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("Body must be {\"requests_per_minute\":N?,\"tokens_per_day\":N?,\"usd_per_day\":N?,\"usd_per_month\":N?}."), ct);
+            return;
+        }
+        var result = await keys.SetLimitsAsync(name, limits, ct);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
+        await WriteAsync(context, 200, result.Value!, TeamJson.Default.KeyInfo, ct);
+    });
+
     public Task UsageAsync(HttpContext context) => Guarded(context, async ct =>
     {
         var name = context.Request.Query["name"].ToString() is { Length: > 0 } n ? n : null;
@@ -62,7 +84,8 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         await WriteAsync(context, 200, result.Value!.ToList(), TeamJson.Default.ListUsageRow, ct);
     });
 
-    private async Task Guarded(HttpContext context, Func<CancellationToken, Task> action)
+    /// <summary>Runs <paramref name="action"/> for a caller holding the admin key (404 without one configured, 401 for a wrong one).</summary>
+    internal async Task Guarded(HttpContext context, Func<CancellationToken, Task> action)
     {
         var ct = context.RequestAborted;
         context.Response.Headers.CacheControl = "no-store";

@@ -38,6 +38,15 @@ internal sealed class FileProxyKeyStore(string path) : IProxyKeyStore
             return (removed, removed);
         }, cancellationToken);
 
+    public Task<bool> UpdateAsync(ProxyKeyRecord record, CancellationToken cancellationToken)
+        => _file.UpdateAsync(f =>
+        {
+            var i = f.Keys.FindIndex(k => k.KeyId == record.KeyId && k.Name == record.Name);
+            if (i < 0) return (false, false);
+            f.Keys[i] = record with { LastUsedAt = f.Keys[i].LastUsedAt };
+            return (true, true);
+        }, cancellationToken);
+
     public Task TouchAsync(ProxyKeyRecord record, DateTimeOffset lastUsed, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>
         {

@@ -16,5 +16,8 @@ public interface IProxyKeyStore
     /// <summary>Removes the named key; false when there was none.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Overwrites the stored record of <paramref name="record"/>'s id (limits changed); false when it is gone.</summary>
+    Task<bool> UpdateAsync(ProxyKeyRecord record, CancellationToken cancellationToken);
+
     Task TouchAsync(ProxyKeyRecord record, DateTimeOffset lastUsed, CancellationToken cancellationToken);
 }

@@ -18,5 +18,11 @@ public sealed record ProxyKeyRecord
     /// <summary>Input + output tokens per UTC day; null = unlimited.</summary>
     public long? TokensPerDay { get; init; }
 
+    /// <summary>Spend per UTC day in USD (input + output + cached tokens at the model's price); null = unlimited.</summary>
+    public decimal? UsdPerDay { get; init; }
+
+    /// <summary>Spend per UTC calendar month in USD; null = unlimited.</summary>
+    public decimal? UsdPerMonth { get; init; }
+
     public string DisplayPrefix => ProxyKeys.DisplayPrefix(KeyId);
 }

@@ -19,8 +19,11 @@ namespace FunctionsProxy.Team;
 /// so other instances' use is seen within that time.</item>
 /// </list>
 /// </summary>
-public sealed class QuotaGate(IRequestCounter counter, IUsageStore usage, IOptions<TeamOptions> options, TimeProvider time)
+public sealed class QuotaGate(IRequestCounter counter, IUsageStore usage, IOptions<TeamOptions> options, TimeProvider time, SpendGate? spend = null)
 {
+    /// <summary>Budgets in USD (null when no prices are wired, as in hand-built test instances).</summary>
+    public SpendGate? Spend => spend;
+
     private readonly ConcurrentDictionary<string, (string Minute, long Count)> _localMinute = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DayTotal> _dayTotals = new(StringComparer.Ordinal);
 
@@ -36,6 +39,7 @@ public sealed class QuotaGate(IRequestCounter counter, IUsageStore usage, IOptio
                 return ProxyError.RateLimited($"This proxy key has used its {tokenLimit} tokens for today (UTC).", Seconds(midnight - now));
             }
         }
+        if (spend is not null && await spend.CheckAsync(key, cancellationToken).ConfigureAwait(false) is { } overBudget) return overBudget;
         if (key.RequestsPerMinute is { } rpm)
         {
             var minute = now.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);

@@ -96,6 +96,32 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         return true;
     }
 
+    public async Task<bool> UpdateAsync(ProxyKeyRecord record, CancellationToken cancellationToken)
+    {
+        var table = await Table(cancellationToken).ConfigureAwait(false);
+        var entity = ToEntity(record);
+        entity.Remove("LastUsedAt"); // written by TouchAsync only; a merge keeps the stored value
+        try
+        {
+            await table.UpdateEntityAsync(WithClearedLimits(entity), ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    private static readonly string[] LimitColumns = ["RequestsPerMinute", "TokensPerDay", "UsdPerDay", "UsdPerMonth"];
+
+    // Table Storage has no null: a merge leaves absent columns untouched, so a removed limit is stored as -1 (read back as null).
+    private static TableEntity WithClearedLimits(TableEntity e)
+    {
+        foreach (var c in LimitColumns)
+            if (!e.TryGetValue(c, out var v) || v is null) e[c] = c.StartsWith("Usd", StringComparison.Ordinal) ? (object)-1d : -1L;
+        return e;
+    }
+
     public async Task TouchAsync(ProxyKeyRecord record, DateTimeOffset lastUsed, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken).ConfigureAwait(false);
@@ -118,6 +144,8 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         ["LastUsedAt"] = r.LastUsedAt,
         ["RequestsPerMinute"] = r.RequestsPerMinute,
         ["TokensPerDay"] = r.TokensPerDay,
+        ["UsdPerDay"] = r.UsdPerDay is { } d ? (double)d : null,
+        ["UsdPerMonth"] = r.UsdPerMonth is { } m ? (double)m : null,
     };
 
     private static ProxyKeyRecord ToRecord(TableEntity e) => new()
@@ -128,7 +156,11 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         Hash = e.GetString("Hash") ?? "",
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         LastUsedAt = e.GetDateTimeOffset("LastUsedAt"),
-        RequestsPerMinute = e.GetInt64("RequestsPerMinute"),
-        TokensPerDay = e.GetInt64("TokensPerDay"),
+        RequestsPerMinute = Positive(e.GetInt64("RequestsPerMinute")),
+        TokensPerDay = Positive(e.GetInt64("TokensPerDay")),
+        UsdPerDay = e.GetDouble("UsdPerDay") is { } d and >= 0 ? (decimal)d : null,
+        UsdPerMonth = e.GetDouble("UsdPerMonth") is { } m and >= 0 ? (decimal)m : null,
     };
+
+    private static long? Positive(long? n) => n is > 0 ? n : null;
 }

@@ -21,4 +21,5 @@ internal sealed class UsageFile
 [JsonSerializable(typeof(CreatedKey))]
 [JsonSerializable(typeof(List<UsageRow>))]
 [JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(KeyLimits))]
 internal sealed partial class TeamJson : JsonSerializerContext;

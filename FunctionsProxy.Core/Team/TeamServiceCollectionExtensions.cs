@@ -1,5 +1,6 @@
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Metering;
+using FunctionsProxy.Pricing;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using Microsoft.Extensions.Configuration;
@@ -33,10 +34,14 @@ public static class TeamServiceCollectionExtensions
             ? new TableRequestCounter(tables, Options(sp).UsageTable)
             : new MemoryRequestCounter());
         services.TryAddSingleton<KeyLookupCache>();
+        services.AddFunctionsProxyPricing(configuration);
+        services.TryAddSingleton<SpendGate>();
         services.TryAddSingleton<QuotaGate>();
         services.TryAddSingleton<KeyManager>();
         services.TryAddSingleton<IAdminKeyProvider, ConfiguredAdminKeyProvider>();
         services.TryAddSingleton<AdminEndpoints>();
+        services.TryAddSingleton<AdminConsole.AdminStatusEndpoint>();
+        services.TryAddSingleton<AdminConsole.AdminConsoleEndpoint>();
 
         if (string.Equals(configuration[SettingNames.ProxyAuth]?.Trim(), "keys", StringComparison.OrdinalIgnoreCase))
         {

@@ -19,6 +19,7 @@ internal sealed class TeamUsageRecorder(IUsageStore store, QuotaGate quotas, Tim
         var name = client.KeyName ?? Anonymous;
         var day = UsageRow.DayOf(time.GetUtcNow());
         quotas.OnRecorded(name, day, usage.InputTokens + usage.OutputTokens);
+        quotas.Spend?.OnRecorded(name, day, model, usage);
         try
         {
             await store.AddAsync(day, name, model, usage, cancellationToken).ConfigureAwait(false);

@@ -11,5 +11,9 @@ public sealed record UsageRow
     public long OutputTokens { get; set; }
     public long CacheReadInputTokens { get; set; }
 
+    /// <summary>Cost in USD at the model's price (computed when read, never stored); null when the price is unknown.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
+    public decimal? CostUsd { get; init; }
+
     public static string DayOf(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -13,17 +13,24 @@ namespace FunctionsProxy.Local.Cli;
 public static class KeysCommand
 {
     private const string Usage = """
-        usage: keys create --name NAME [--rpm N] [--tokens-per-day N]
+        usage: keys create --name NAME [--rpm N] [--tokens-per-day N] [--usd-per-day USD] [--usd-per-month USD]
                keys list
                keys revoke --name NAME
                keys rotate --name NAME
+               keys limits --name NAME [--rpm N|none] [--tokens-per-day N|none] [--usd-per-day USD|none] [--usd-per-month USD|none]
                keys usage [--name NAME] [--days N]
+               keys status                                  (remote only)
+        Against a running deployment: keys --endpoint URL --admin-key KEY <command> (or PROXY_ENDPOINT, PROXY_ADMIN_KEY).
         """;
 
     /// <param name="args">Arguments after <c>keys</c>.</param>
     /// <param name="settings">Settings that override the environment (tests).</param>
     public static async Task<int> RunAsync(string[] args, IReadOnlyDictionary<string, string?>? settings, TextWriter stdout, TextWriter stderr)
     {
+        string? Setting(string name) => settings is not null && settings.TryGetValue(name, out var v) ? v : Environment.GetEnvironmentVariable(name);
+        if (RemoteKeysCommand.IsRequested(args, Setting))
+            return await RemoteKeysCommand.RunAsync(args, Setting, stdout, stderr, Usage);
+
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Usage);
@@ -68,6 +75,8 @@ public static class KeysCommand
         services.AddFunctionsProxyTeam(config);
         await using var provider = services.BuildServiceProvider();
         _ = provider.GetRequiredService<IOptions<TeamOptions>>().Value;
+        // MODEL_PRICES prices `keys usage`: a typo in it is one line here too.
+        _ = provider.GetRequiredService<FunctionsProxy.Pricing.ModelPrices>();
         var manager = provider.GetRequiredService<KeyManager>();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         return command switch
@@ -77,6 +86,7 @@ public static class KeysCommand
             "revoke" => await RevokeAsync(manager, options, stdout, stderr, cts.Token),
             "rotate" => await RotateAsync(manager, options, stdout, stderr, cts.Token),
             "usage" => await UsageAsync(manager, options, stdout, stderr, cts.Token),
+            "limits" => await LimitsAsync(manager, options, stdout, stderr, cts.Token),
             _ => await FailAsync(stderr, $"unknown command '{command}'.\n{Usage}"),
         };
     }
@@ -86,9 +96,9 @@ public static class KeysCommand
 
     private static async Task<int> CreateAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        if (!Long(o, "rpm", out var rpm) || !Long(o, "tokens-per-day", out var tpd))
-            return await FailAsync(stderr, "--rpm and --tokens-per-day take a positive integer.");
-        var result = await manager.CreateAsync(new CreateKeyRequest(o.GetValueOrDefault("name"), rpm, tpd), ct);
+        if (!KeysLimits.TryApply(o, new KeyLimits(null, null, null, null), allowNone: false, out var limits))
+            return await FailAsync(stderr, KeysLimits.Error);
+        var result = await manager.CreateAsync(new CreateKeyRequest(o.GetValueOrDefault("name"), limits.RequestsPerMinute, limits.TokensPerDay, limits.UsdPerDay, limits.UsdPerMonth), ct);
         if (result.Error is not null) return await FailAsync(stderr, result.Error);
         await stdout.WriteLineAsync($"Created key '{result.Value!.Name}' ({result.Value.Prefix}…). It is shown only now:");
         await stdout.WriteLineAsync(result.Value.Key);
@@ -104,6 +114,18 @@ public static class KeysCommand
         return 0;
     }
 
+    private static async Task<int> LimitsAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var name = o.GetValueOrDefault("name");
+        if ((await manager.ListAsync(ct)).FirstOrDefault(k => k.Name == name) is not { } current) return await FailAsync(stderr, $"no key named '{name}'.");
+        if (!KeysLimits.TryApply(o, KeysLimits.Of(current), allowNone: true, out var limits)) return await FailAsync(stderr, KeysLimits.Error);
+        var result = await manager.SetLimitsAsync(name, limits, ct);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error);
+        var k = result.Value!;
+        await stdout.WriteLineAsync($"Limits of '{name}': {KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth)}.");
+        return 0;
+    }
+
     private static async Task<int> RevokeAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var result = await manager.RevokeAsync(o.GetValueOrDefault("name"), ct);
@@ -115,10 +137,11 @@ public static class KeysCommand
     private static async Task<int> ListAsync(KeyManager manager, TextWriter stdout, CancellationToken ct)
     {
         var keys = await manager.ListAsync(ct);
-        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "RPM", "TOKENS/DAY"));
+        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH"));
         foreach (var k in keys)
             await stdout.WriteLineAsync(Row(k.Name, k.Prefix, Time(k.CreatedAt), k.LastUsedAt is { } u ? Time(u) : "never",
-                k.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-", k.TokensPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-"));
+                k.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-", k.TokensPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                k.UsdPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-", k.UsdPerMonth?.ToString(CultureInfo.InvariantCulture) ?? "-"));
         return 0;
     }
 
@@ -129,9 +152,7 @@ public static class KeysCommand
             return await FailAsync(stderr, "--days takes a positive integer.");
         var result = await manager.UsageAsync(o.GetValueOrDefault("name"), days, ct);
         if (result.Error is not null) return await FailAsync(stderr, result.Error);
-        await stdout.WriteLineAsync(Row("DAY", "NAME", "MODEL", "REQUESTS", "INPUT", "OUTPUT", "CACHED"));
-        foreach (var r in result.Value!)
-            await stdout.WriteLineAsync(Row(r.Day, r.KeyName, r.Model, N(r.Requests), N(r.InputTokens), N(r.OutputTokens), N(r.CacheReadInputTokens)));
+        await KeysTable.WriteUsageAsync(stdout, result.Value!);
         return 0;
     }
 
@@ -149,7 +170,7 @@ public static class KeysCommand
             options[a[2..]] = args[++i];
         }
         foreach (var name in options.Keys)
-            if (name is not ("name" or "rpm" or "tokens-per-day" or "days")) { error = $"unknown option --{name}.\n{Usage}"; return false; }
+            if (name is not ("name" or "days") && !KeysLimits.OptionNames.Contains(name)) { error = $"unknown option --{name}.\n{Usage}"; return false; }
         return true;
     }
 

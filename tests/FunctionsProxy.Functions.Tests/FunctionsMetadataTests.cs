@@ -24,10 +24,14 @@ public sealed class FunctionsMetadataTests
             .ToArray();
         Assert.Equal(
         [
+            "AdminConsole get,head _admin Anonymous True",
+            "AdminConsoleAsset get,head _admin/assets/{name} Anonymous True",
             "AdminCreateKey post _admin/keys Anonymous True",
             "AdminListKeys get _admin/keys Anonymous True",
             "AdminRevokeKey delete _admin/keys/{name} Anonymous True",
             "AdminRotateKey post _admin/keys/{name}/rotate Anonymous True",
+            "AdminSetKeyLimits put _admin/keys/{name}/limits Anonymous True",
+            "AdminStatus get _admin/status Anonymous True",
             "AdminUsage get _admin/usage Anonymous True",
             "CountTokens post v1/messages/count_tokens Anonymous True",
             "EventLogging post api/event_logging/batch Anonymous True",

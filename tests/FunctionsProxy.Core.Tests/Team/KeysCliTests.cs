@@ -47,7 +47,7 @@ public sealed class KeysCliTests : IDisposable
         var lines = list.Out.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         Assert.Equal(2, lines.Length);
         Assert.StartsWith("NAME", lines[0]);
-        Assert.Equal(["alice", key[..16], "30", "100000"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) is var cells ? [cells[0], cells[1], cells[^2], cells[^1]] : null);
+        Assert.Equal(["alice", key[..16], "30", "100000", "-", "-"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) is var cells ? [cells[0], cells[1], cells[^4], cells[^3], cells[^2], cells[^1]] : null);
         Assert.Contains("never", lines[1]);
         Assert.DoesNotContain(secret, list.Out);
         Assert.DoesNotContain(secret, await File.ReadAllTextAsync(_dir.File("keys.json")));
@@ -138,7 +138,7 @@ public sealed class KeysCliTests : IDisposable
         var usage = await RunAsync(settings, "usage", "--days", "2");
         Assert.Equal(0, usage.Exit);
         var rows = usage.Out.TrimEnd().Split('\n').Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
-        Assert.Equal([["alice", "m", "3", "27", "12", "0"], ["bob", "m", "1", "9", "4", "0"]], rows.Select(r => r[1..]).ToArray());
+        Assert.Equal([["alice", "m", "3", "27", "12", "0", "-"], ["bob", "m", "1", "9", "4", "0", "-"]], rows.Select(r => r[1..]).ToArray()); // no MODEL_PRICES: cost unknown
         var onlyBob = await RunAsync(settings, "usage", "--name", "bob");
         Assert.Equal(2, onlyBob.Out.TrimEnd().Split('\n').Length);
         Assert.Equal("sk-backend", upstream.ChatRequests[0].Header("authorization")?["Bearer ".Length..]);
