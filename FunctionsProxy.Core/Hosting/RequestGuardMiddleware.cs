@@ -24,7 +24,7 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
                 $"The request headers exceed {MaxRequestHeaderBytes} bytes."), context.RequestAborted);
 
         var origin = request.Headers.Origin;
-        if (origin.Count > 0 && !(origin.Count == 1 && origins.Contains(origin[0])))
+        if (origin.Count > 0 && !(origin.Count == 1 && (origins.Contains(origin[0]) || IsAdminConsoleCall(request, origin[0]))))
             return AnthropicErrorWriter.WriteAsync(context, ProxyError.Permission(
                 "Requests from web pages are refused: this Origin is not listed in PROXY_ALLOWED_ORIGINS."), context.RequestAborted);
 
@@ -33,6 +33,21 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
                 "The request body must be sent with Content-Type: application/json."), context.RequestAborted);
 
         return next(context);
+    }
+
+    /// <summary>
+    /// The admin console is a page this app serves itself: its calls to <c>/_admin</c> carry the app's own origin.
+    /// A foreign page can only present that origin through DNS rebinding, which the local host's <c>Host</c> filter
+    /// refuses and a hosted app's front end cannot be pointed at; and every admin call still needs the admin key in a
+    /// header, which no other page can read.
+    /// </summary>
+    private static bool IsAdminConsoleCall(HttpRequest request, string? origin)
+    {
+        if (!request.Path.StartsWithSegments("/_admin", StringComparison.OrdinalIgnoreCase)
+            || !Uri.TryCreate(origin, UriKind.Absolute, out var uri) || !request.Host.HasValue)
+            return false;
+        var port = request.Host.Port ?? (uri.IsDefaultPort ? uri.Port : -1);
+        return uri.Host.Equals(request.Host.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == port;
     }
 
     private static bool HasBody(HttpRequest request)

@@ -49,6 +49,29 @@ public sealed class HttpGuardTests
     }
 
     [Fact]
+    public async Task The_admin_consoles_own_origin_reaches_admin_routes_only()
+    {
+        await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?> { ["PROXY_ADMIN_KEY"] = "admin-secret-123456" });
+        var self = f.Proxy.Client.BaseAddress!.GetLeftPart(UriPartial.Authority);
+
+        // The console page calls /_admin with the app's own origin (what Chromium sends on a same-origin fetch).
+        var list = new HttpRequestMessage(HttpMethod.Get, "/_admin/keys");
+        list.Headers.Add("x-api-key", "admin-secret-123456");
+        list.Headers.Add("Origin", self);
+        Assert.Equal(HttpStatusCode.OK, (await f.Proxy.Client.SendAsync(list)).StatusCode);
+
+        // The same origin on another port, or on the Messages API, is still a foreign page.
+        var otherPort = new HttpRequestMessage(HttpMethod.Get, "/_admin/keys");
+        otherPort.Headers.Add("x-api-key", "admin-secret-123456");
+        otherPort.Headers.Add("Origin", "http://127.0.0.1:1");
+        var (status, type, _, _) = await ErrorOf(await f.Proxy.Client.SendAsync(otherPort));
+        Assert.Equal((HttpStatusCode.Forbidden, "permission_error"), (status, type));
+        (status, type, _, _) = await ErrorOf(await f.Proxy.Client.SendAsync(Messages(self)));
+        Assert.Equal((HttpStatusCode.Forbidden, "permission_error"), (status, type));
+        Assert.Empty(f.Upstream.ChatRequests);
+    }
+
+    [Fact]
     public async Task A_listed_origin_passes_and_gets_cors_headers_while_others_stay_refused()
     {
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?> { ["PROXY_ALLOWED_ORIGINS"] = "https://App.Example/, http://localhost:3000" });
