@@ -49,7 +49,7 @@ public sealed class MessagesEndpoint(
             var client = auth.Client!;
 
             using var body = await RequestBody.ReadAsync(context.Request, o.MaxRequestBodyBytes, ct).ConfigureAwait(false);
-            var request = MessagesRequest.Parse(body.Document.RootElement);
+            var request = MessagesRequest.Parse(body.Document.RootElement, logger: logger);
             var (primary, fallback) = await credentials.SelectAsync(client, ct).ConfigureAwait(false);
             var model = await resolver.ResolveAsync(request.Model, primary, ct).ConfigureAwait(false);
             var toolNames = FamilyHooks.CreateToolNameMapper(o.ToolNameMap);

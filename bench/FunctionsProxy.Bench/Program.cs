@@ -11,5 +11,6 @@ return args.FirstOrDefault() switch
     "yarp" => await YarpHop.RunAsync(args[1..]),
     "load" => await BenchRunner.LoadOnlyAsync(args[1..]),
     "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
+    "count-tokens" => CountTokensBench.Run(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };
