@@ -25,11 +25,13 @@ public sealed class TokenCounter
     /// pre-token (a run without spaces: 200 KB of backslashes took seconds); cutting runs at this length bounds that
     /// to a constant per segment. Ordinary text is cut before a space or tab that follows a non-space character,
     /// where the o200k pre-tokenizer splits too, so its count does not change; a run is cut at the limit, a multiple
-    /// of the digit-group (3) and common run-token lengths.
+    /// of the digit group (3) and of the longest run tokens (128 spaces), so uniform runs count as they would whole.
     /// </summary>
-    internal const int SegmentLength = 480;
+    internal const int SegmentLength = 384;
 
     private static readonly Lazy<Tokenizer> Tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+
+    internal static Tokenizer O200k => Tokenizer.Value;
 
     public int Count(MessagesRequest request, CancellationToken cancellationToken = default)
     {

@@ -26,8 +26,9 @@ public sealed class RequestMutator(int seed)
         _markers.Clear();
         Applied.Clear();
         var root = seedBody.DeepClone().AsObject();
-        var count = 1 + _random.Next(2);
-        for (var i = 0; i < count; i++) MutateTree(root);
+        // A quarter of the bodies get only valid oddities, so the translators (not just validation) see strange input.
+        if (_random.Next(4) == 0) MutateValid(root);
+        else for (var count = 1 + _random.Next(2); count > 0; count--) MutateTree(root);
 
         var bytes = Encoding.UTF8.GetBytes(root.ToJsonString(Relaxed));
         foreach (var (marker, raw) in _markers) bytes = Replace(bytes, Encoding.UTF8.GetBytes(JsonSerializer.Serialize(marker, Relaxed)), raw);
@@ -47,6 +48,30 @@ public sealed class RequestMutator(int seed)
             bytes = [.. bytes[..at], .. junk, .. bytes[at..]];
         }
         return bytes;
+    }
+
+    /// <summary>A change that keeps the body valid: an unknown or server block in a content list, or tricky but
+    /// valid text (huge, surrogate pairs as escapes, an escaped backslash before <c>u</c>, control escapes).</summary>
+    private void MutateValid(JsonObject root)
+    {
+        var slots = new List<(JsonNode, string?, int, JsonNode?, string)>();
+        Collect(root["messages"], "messages", 1, slots);
+        var texts = slots.Where(x => x.Item2 == "text" && x.Item4 is JsonValue).ToList();
+        var lists = slots.Where(x => x.Item2 == "content" && x.Item4 is JsonArray).ToList();
+        if (lists.Count > 0 && (texts.Count == 0 || _random.Next(2) == 0))
+        {
+            var (_, _, _, node, path) = lists[_random.Next(lists.Count)];
+            var blocks = (JsonArray)node!;
+            blocks.Insert(_random.Next(blocks.Count + 1), UnknownBlock());
+            Applied.Add($"{path}: valid, block inserted");
+        }
+        else if (texts.Count > 0)
+        {
+            var (parent, key, _, _, path) = texts[_random.Next(texts.Count)];
+            var raw = _random.Next(3) == 0 ? HugeString() : Pick(["\"\\ud83d\\ude00 C:\\\\ud800 \\u0000\\u001f\\t\"", "\"\\uDBFF\\uDFFF😀\"", "\"\"", "\"\\\\\""]);
+            ((JsonObject)parent)[key!] = Raw(Encoding.UTF8.GetBytes(raw));
+            Applied.Add($"{path}: valid, odd text");
+        }
     }
 
     private void MutateTree(JsonObject root)
