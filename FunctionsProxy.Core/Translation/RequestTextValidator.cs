@@ -15,6 +15,13 @@ internal static class RequestTextValidator
     /// <summary>A problem as <c>path: message</c>, or null when the text is clean.</summary>
     public static string? FindInvalidText(ReadOnlySpan<byte> json)
     {
+        // Outside strings valid JSON is ASCII and has no backslash, so both checks can run over the whole body at
+        // vector speed (every backslash starts an escape); the reader pass that names the field runs only when one fails.
+        return Utf8.IsValid(json) && LoneSurrogate(json) is null ? null : Locate(json);
+    }
+
+    private static string? Locate(ReadOnlySpan<byte> json)
+    {
         // The text was already parsed as a document (at most 256 levels, as RequestBody allows), so structure is valid.
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         Span<Frame> frames = stackalloc Frame[MaxDepth + 1];
