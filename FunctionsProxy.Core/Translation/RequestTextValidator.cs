@@ -5,10 +5,11 @@ using System.Text.Unicode;
 namespace FunctionsProxy.Translation;
 
 /// <summary>
-/// One pass over a request's JSON text that every string and property name is Unicode: valid UTF-8 and no
-/// <c>\uD800</c>–<c>\uDFFF</c> escape outside a surrogate pair. <see cref="JsonDocument"/> accepts both (it checks
-/// UTF-8 only when a string is decoded), and the request writer copies strings as raw bytes, so without this pass
-/// such bytes reach the backend, or a later <c>GetString()</c> throws. Anthropic answers these bodies with 400 too.
+/// Checks that every string and property name of a request's JSON text is Unicode: valid UTF-8 and no
+/// <c>\uD800</c>–<c>\uDFFF</c> escape outside a surrogate pair; the error names the field.
+/// <see cref="JsonDocument"/> accepts both (it checks UTF-8 only when a string is decoded), and the request writer
+/// copies strings as raw bytes, so without this check such bytes reach the backend, or a later <c>GetString()</c>
+/// throws. Anthropic answers these bodies with 400 too.
 /// </summary>
 internal static class RequestTextValidator
 {
