@@ -1,4 +1,5 @@
 using FunctionsProxy.Configuration;
+using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Models;
 using FunctionsProxy.Upstream;
@@ -6,13 +7,15 @@ using FunctionsProxy.Security;
 using FunctionsProxy.Tokens;
 using FunctionsProxy.Translation;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Endpoints;
 
-/// <summary><c>POST /v1/messages/count_tokens</c>: <c>{"input_tokens": N}</c> counted locally; never a chat call.</summary>
+/// <summary><c>POST /v1/messages/count_tokens</c>: <c>{"input_tokens": N}</c> counted locally; never a chat call.
+/// The body is validated as for <c>/v1/messages</c> (without <c>max_tokens</c>); counting stops when the client goes away.</summary>
 public sealed class CountTokensEndpoint(IClientAuthenticator authenticator, TokenCounter counter, BackendTokenCounter backend, IModelResolver resolver,
-    BackendCredentials credentials, IOptions<ProxyOptions> options)
+    BackendCredentials credentials, IOptions<ProxyOptions> options, ILogger<CountTokensEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -26,7 +29,7 @@ public sealed class CountTokensEndpoint(IClientAuthenticator authenticator, Toke
                 return;
             }
             using var body = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, ct).ConfigureAwait(false);
-            var request = MessagesRequest.Parse(body.Document.RootElement, requireMaxTokens: false);
+            var request = MessagesRequest.Parse(body.Document.RootElement, requireMaxTokens: false, logger);
             int? fromBackend = null;
             if (options.Value.CountTokensMode == "backend")
             {
@@ -34,7 +37,7 @@ public sealed class CountTokensEndpoint(IClientAuthenticator authenticator, Toke
                 var model = await resolver.ResolveAsync(request.Model, bearer, ct).ConfigureAwait(false);
                 fromBackend = await backend.CountAsync(request, model, bearer, ct).ConfigureAwait(false);
             }
-            var tokens = fromBackend ?? counter.Count(request);
+            var tokens = fromBackend ?? counter.Count(request, ct);
             await JsonResponse.WriteAsync(context, tokens, static (w, n) =>
             {
                 w.WriteStartObject();
@@ -45,6 +48,16 @@ public sealed class CountTokensEndpoint(IClientAuthenticator authenticator, Toke
         catch (ProxyErrorException e)
         {
             await AnthropicErrorWriter.WriteAsync(context, e.Error, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception e)
+        {
+            // A defect, not bad input (validation catches that): still an Anthropic-shaped answer, never an empty 500.
+            ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, SecretScrubber.MaxLoggedDetailChars));
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.Api("The proxy failed to count the tokens of the request."), ct).ConfigureAwait(false);
         }
     }
 }

@@ -52,7 +52,7 @@ public sealed class MessagesEndpoint(
             var client = auth.Client!;
 
             using var body = await RequestBody.ReadAsync(context.Request, o.MaxRequestBodyBytes, ct).ConfigureAwait(false);
-            var request = MessagesRequest.Parse(body.Document.RootElement);
+            var request = MessagesRequest.Parse(body.Document.RootElement, logger: logger);
             var (primary, fallback) = await credentials.SelectAsync(client, ct).ConfigureAwait(false);
             var model = await resolver.ResolveAsync(request.Model, primary, ct).ConfigureAwait(false);
             var toolNames = FamilyHooks.CreateToolNameMapper(o.ToolNameMap);
@@ -124,7 +124,7 @@ public sealed class MessagesEndpoint(
         }
         catch (Exception e)
         {
-            ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
+            ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, SecretScrubber.MaxLoggedDetailChars));
             await Reject(context, ProxyError.Api("The proxy failed to handle the request."), level, stream).ConfigureAwait(false);
         }
         finally
@@ -132,9 +132,6 @@ public sealed class MessagesEndpoint(
             if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    /// <summary>Exception text in a log line: long enough for a stack trace, scrubbed like every other line.</summary>
-    private const int MaxLoggedDetailChars = 8000;
 
     private async Task Reject(HttpContext context, ProxyError error, LogLevel level, SseResponder? stream = null)
     {
@@ -346,7 +343,7 @@ public sealed class MessagesEndpoint(
             if (e is UpstreamStreamException or JsonException or IOException or HttpRequestException or OperationCanceledException)
                 ProxyLog.StreamFailed(logger, responder.EventsWritten, error.Type, e.GetType().Name, SecretScrubber.From(context).Scrub(error.Message, context));
             else
-                ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, MaxLoggedDetailChars));
+                ProxyLog.Unexpected(logger, context.Request.Path, SecretScrubber.From(context).Scrub(e.ToString(), context, SecretScrubber.MaxLoggedDetailChars));
             await responder.WriteErrorAsync(error, ct).ConfigureAwait(false);
             return null;
         }

@@ -31,6 +31,9 @@ public sealed class SecretScrubber
     /// <summary>Longest error message a client gets; longer ones end in "…".</summary>
     public const int MaxMessageChars = 1000;
 
+    /// <summary>Exception text in a log line: long enough for a stack trace, scrubbed like every other line.</summary>
+    public const int MaxLoggedDetailChars = 8000;
+
     /// <summary>Shorter values are not treated as secrets (too likely to occur in ordinary text).</summary>
     private const int MinSecretLength = 8;
 

@@ -1,12 +1,15 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using FunctionsProxy.Errors;
+using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Translation;
 
 /// <summary>
 /// A validated view over an Anthropic Messages request body. Values stay <see cref="JsonElement"/>s over the
 /// request's own buffer, so large parts (tool schemas, long texts) are copied to the upstream body without being
-/// materialised as objects. Unknown top-level fields are accepted and ignored.
+/// materialised as objects. Unknown top-level fields are accepted and ignored; the fields the proxy reads are
+/// checked down to the leaves it reads (<see cref="ContentValidator"/> for messages and system).
 /// </summary>
 public sealed class MessagesRequest
 {
@@ -25,10 +28,16 @@ public sealed class MessagesRequest
     public JsonElement? Thinking { get; init; }
     public JsonElement? OutputConfig { get; init; }
 
-    /// <summary>Reads and validates; a problem throws <see cref="ProxyErrorException"/> (400) naming the field.</summary>
-    public static MessagesRequest Parse(JsonElement root, bool requireMaxTokens = true)
+    /// <summary>
+    /// Reads and validates in one pass: the text (UTF-8, no lone surrogates), then every field the translators and
+    /// the token counter read. A problem throws <see cref="ProxyErrorException"/> (400) naming the field path; after
+    /// this, nothing downstream can fail on the client's input. <paramref name="logger"/> receives the warning about
+    /// content blocks of unknown types, which are dropped.
+    /// </summary>
+    public static MessagesRequest Parse(JsonElement root, bool requireMaxTokens = true, ILogger? logger = null)
     {
         if (root.ValueKind != JsonValueKind.Object) throw Invalid("Request body must be a JSON object.");
+        if (RequestTextValidator.FindInvalidText(JsonMarshal.GetRawUtf8Value(root)) is { } textProblem) throw Invalid(textProblem);
 
         string? model = null;
         long? maxTokens = null;
@@ -74,9 +83,9 @@ public sealed class MessagesRequest
                 case "temperature": temperature = Number(v, "temperature"); break;
                 case "top_p": topP = Number(v, "top_p"); break;
                 case "top_k": topK = Number(v, "top_k"); break;
-                case "metadata": if (v.ValueKind == JsonValueKind.Object) metadata = v; break;
-                case "thinking": if (v.ValueKind == JsonValueKind.Object) thinking = v; break;
-                case "output_config": if (v.ValueKind == JsonValueKind.Object) outputConfig = v; break;
+                case "metadata": metadata = Object(v, "metadata"); break;
+                case "thinking": thinking = Object(v, "thinking"); break;
+                case "output_config": outputConfig = Object(v, "output_config"); break;
             }
         }
 
@@ -84,8 +93,16 @@ public sealed class MessagesRequest
         if (model.Length == 0) throw Invalid("model: String should have at least 1 character");
         if (messages is null) throw Invalid("messages: Field required");
         if (requireMaxTokens && maxTokens is null) throw Invalid("max_tokens: Field required");
-        ValidateMessages(messages.Value);
+        var content = new ContentValidator();
+        content.ValidateMessages(messages.Value);
+        if (system is { ValueKind: JsonValueKind.Array } s) content.ValidateSystem(s);
         if (tools is { } t) ValidateTools(t);
+        if (toolChoice is { } tc) ValidateToolChoice(tc);
+        if (stop is { } st) ValidateStopSequences(st);
+        if (metadata is { } md) OptionalString(md, "user_id"u8, "metadata.user_id");
+        if (thinking is { } th) ValidateThinking(th);
+        if (outputConfig is { } oc) ValidateOutputConfig(oc);
+        content.ReportUnknown(logger);
 
         return new MessagesRequest
         {
@@ -102,70 +119,12 @@ public sealed class MessagesRequest
         _ => throw Invalid($"{name}: Input should be a valid number"),
     };
 
-    private static void ValidateMessages(JsonElement messages)
+    private static JsonElement? Object(JsonElement v, string name) => v.ValueKind switch
     {
-        if (messages.ValueKind != JsonValueKind.Array) throw Invalid("messages: Input should be a valid list");
-        if (messages.GetArrayLength() == 0) throw Invalid("messages: List should have at least 1 item");
-        var i = 0;
-        foreach (var m in messages.EnumerateArray())
-        {
-            if (m.ValueKind != JsonValueKind.Object) throw Invalid($"messages.{i}: Input should be an object");
-            if (!m.TryGetProperty("role"u8, out var role)) throw Invalid($"messages.{i}.role: Field required");
-            if (role.ValueKind != JsonValueKind.String || !(role.ValueEquals("user"u8) || role.ValueEquals("assistant"u8) || role.ValueEquals("system"u8)))
-                throw Invalid($"messages.{i}.role: Input should be 'user' or 'assistant'");
-            if (!m.TryGetProperty("content"u8, out var content)) throw Invalid($"messages.{i}.content: Field required");
-            if (content.ValueKind == JsonValueKind.Array)
-            {
-                var j = 0;
-                foreach (var block in content.EnumerateArray())
-                {
-                    ValidateBlock(block, $"messages.{i}.content.{j}");
-                    j++;
-                }
-            }
-            else if (content.ValueKind != JsonValueKind.String)
-            {
-                throw Invalid($"messages.{i}.content: Input should be a valid string or a list of content blocks");
-            }
-            i++;
-        }
-    }
-
-    private static void ValidateBlock(JsonElement block, string path)
-    {
-        if (block.ValueKind != JsonValueKind.Object) throw Invalid($"{path}: Input should be an object");
-        if (!block.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String) throw Invalid($"{path}.type: Field required");
-        if (type.ValueEquals("text"u8))
-        {
-            if (!block.TryGetProperty("text"u8, out var text) || text.ValueKind != JsonValueKind.String) throw Invalid($"{path}.text: Field required");
-        }
-        else if (type.ValueEquals("image"u8))
-        {
-            if (!block.TryGetProperty("source"u8, out var source) || source.ValueKind != JsonValueKind.Object) throw Invalid($"{path}.source: Field required");
-            var st = source.TryGetProperty("type"u8, out var s) && s.ValueKind == JsonValueKind.String ? s : default;
-            if (st.ValueKind == JsonValueKind.String && st.ValueEquals("base64"u8))
-            {
-                if (!source.TryGetProperty("data"u8, out var d) || d.ValueKind != JsonValueKind.String) throw Invalid($"{path}.source.data: Field required");
-                if (!source.TryGetProperty("media_type"u8, out var mtp) || mtp.ValueKind != JsonValueKind.String) throw Invalid($"{path}.source.media_type: Field required");
-            }
-            else if (st.ValueKind == JsonValueKind.String && st.ValueEquals("url"u8))
-            {
-                if (!source.TryGetProperty("url"u8, out var u) || u.ValueKind != JsonValueKind.String) throw Invalid($"{path}.source.url: Field required");
-            }
-            else throw Invalid($"{path}.source.type: Input should be 'base64' or 'url'");
-        }
-        else if (type.ValueEquals("tool_use"u8))
-        {
-            if (!block.TryGetProperty("id"u8, out var id) || id.ValueKind != JsonValueKind.String) throw Invalid($"{path}.id: Field required");
-            if (!block.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String) throw Invalid($"{path}.name: Field required");
-        }
-        else if (type.ValueEquals("tool_result"u8))
-        {
-            if (!block.TryGetProperty("tool_use_id"u8, out var id) || id.ValueKind != JsonValueKind.String) throw Invalid($"{path}.tool_use_id: Field required");
-            if (block.TryGetProperty("content"u8, out var c) && c.ValueKind is not (JsonValueKind.String or JsonValueKind.Array or JsonValueKind.Null))
-                throw Invalid($"{path}.content: Input should be a valid string or a list of content blocks");
-        }
-    }
+        JsonValueKind.Object => v,
+        JsonValueKind.Null => null,
+        _ => throw Invalid($"{name}: Input should be an object"),
+    };
 
     private static void ValidateTools(JsonElement tools)
     {
@@ -173,13 +132,75 @@ public sealed class MessagesRequest
         foreach (var tool in tools.EnumerateArray())
         {
             if (tool.ValueKind != JsonValueKind.Object) throw Invalid($"tools.{i}: Input should be an object");
-            if (!tool.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 })
-                throw Invalid($"tools.{i}.name: Field required");
+            if (!tool.TryGetProperty("name"u8, out var name)) throw Invalid($"tools.{i}.name: Field required");
+            if (name.ValueKind != JsonValueKind.String) throw Invalid($"tools.{i}.name: Input should be a valid string");
+            if (name.ValueEquals(""u8)) throw Invalid($"tools.{i}.name: String should have at least 1 character");
+            OptionalString(tool, "type"u8, $"tools.{i}.type");
             var isCustom = !tool.TryGetProperty("type"u8, out var type) || type.ValueKind == JsonValueKind.Null || type.ValueEquals("custom"u8);
-            if (isCustom && tool.TryGetProperty("input_schema"u8, out var schema) && schema.ValueKind != JsonValueKind.Object)
-                throw Invalid($"tools.{i}.input_schema: Input should be an object");
+            if (isCustom)
+            {
+                if (tool.TryGetProperty("input_schema"u8, out var schema) && schema.ValueKind != JsonValueKind.Object)
+                    throw Invalid($"tools.{i}.input_schema: Input should be an object");
+                OptionalString(tool, "description"u8, $"tools.{i}.description");
+                OptionalBoolean(tool, "defer_loading"u8, $"tools.{i}.defer_loading");
+            }
             i++;
         }
+    }
+
+    private static void ValidateToolChoice(JsonElement choice)
+    {
+        if (!choice.TryGetProperty("type"u8, out var type)) throw Invalid("tool_choice.type: Field required");
+        if (type.ValueKind != JsonValueKind.String || !(type.ValueEquals("auto"u8) || type.ValueEquals("any"u8) || type.ValueEquals("tool"u8) || type.ValueEquals("none"u8)))
+            throw Invalid("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'");
+        if (type.ValueEquals("tool"u8))
+        {
+            if (!choice.TryGetProperty("name"u8, out var name)) throw Invalid("tool_choice.name: Field required");
+            if (name.ValueKind != JsonValueKind.String) throw Invalid("tool_choice.name: Input should be a valid string");
+        }
+        OptionalBoolean(choice, "disable_parallel_tool_use"u8, "tool_choice.disable_parallel_tool_use");
+    }
+
+    private static void ValidateStopSequences(JsonElement stop)
+    {
+        var i = 0;
+        foreach (var item in stop.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String) throw Invalid($"stop_sequences.{i}: Input should be a valid string");
+            i++;
+        }
+    }
+
+    /// <summary>Unknown <c>thinking.type</c> values count as absent (<see cref="Families.ThinkingRequest"/>); wrong JSON types do not.</summary>
+    private static void ValidateThinking(JsonElement thinking)
+    {
+        OptionalString(thinking, "type"u8, "thinking.type");
+        if (thinking.TryGetProperty("budget_tokens"u8, out var budget) && budget.ValueKind != JsonValueKind.Null
+            && (budget.ValueKind != JsonValueKind.Number || !budget.TryGetInt64(out _)))
+            throw Invalid("thinking.budget_tokens: Input should be a valid integer");
+    }
+
+    private static void ValidateOutputConfig(JsonElement outputConfig)
+    {
+        OptionalString(outputConfig, "effort"u8, "output_config.effort");
+        if (!outputConfig.TryGetProperty("format"u8, out var format) || format.ValueKind == JsonValueKind.Null) return;
+        if (format.ValueKind != JsonValueKind.Object) throw Invalid("output_config.format: Input should be an object");
+        if (!format.TryGetProperty("type"u8, out var type)) throw Invalid("output_config.format.type: Field required");
+        if (type.ValueKind != JsonValueKind.String) throw Invalid("output_config.format.type: Input should be a valid string");
+        if (type.ValueEquals("json_schema"u8) && (!format.TryGetProperty("schema"u8, out var schema) || schema.ValueKind != JsonValueKind.Object))
+            throw Invalid("output_config.format.schema: Input should be an object");
+    }
+
+    private static void OptionalString(JsonElement parent, ReadOnlySpan<byte> name, string path)
+    {
+        if (parent.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            throw Invalid($"{path}: Input should be a valid string");
+    }
+
+    private static void OptionalBoolean(JsonElement parent, ReadOnlySpan<byte> name, string path)
+    {
+        if (parent.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+            throw Invalid($"{path}: Input should be a valid boolean");
     }
 
     private static ProxyErrorException Invalid(string message) => new(ProxyError.InvalidRequest(message));

@@ -16,6 +16,9 @@ namespace FunctionsProxy.Tests.Infrastructure;
 public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
 {
     public JsonNode? Json => Body.Length == 0 ? null : JsonNode.Parse(Body);
+
+    /// <summary>The body exactly as received (<see cref="Body"/> is decoded, which hides invalid UTF-8).</summary>
+    public byte[] RawBody { get; init; } = [];
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var v) ? v : null;
 }
 
@@ -72,10 +75,12 @@ public sealed class ScriptedUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync();
+        using var raw = new MemoryStream();
+        await context.Request.Body.CopyToAsync(raw);
+        var bytes = raw.ToArray();
+        var body = Encoding.UTF8.GetString(bytes);
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
-        var recorded = new RecordedRequest(context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", headers, body);
+        var recorded = new RecordedRequest(context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", headers, body) { RawBody = bytes };
         _requests.Enqueue(recorded);
 
         Reply? reply = null;
