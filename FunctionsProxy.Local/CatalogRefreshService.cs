@@ -1,5 +1,6 @@
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Options;
 

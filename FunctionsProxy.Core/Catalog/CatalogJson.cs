@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Catalog;
 

@@ -1,6 +1,5 @@
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Catalog;

@@ -1,5 +1,5 @@
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Tokens;
 using Microsoft.Extensions.Configuration;

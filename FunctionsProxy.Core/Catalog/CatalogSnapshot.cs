@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Catalog;
 

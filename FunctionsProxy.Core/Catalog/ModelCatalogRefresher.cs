@@ -1,4 +1,4 @@
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Catalog;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 

@@ -1,11 +1,13 @@
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Models;
-using FunctionsProxy.Upstream;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Security;
 using FunctionsProxy.Tokens;
 using FunctionsProxy.Translation;
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Endpoints;

@@ -19,7 +19,7 @@ public sealed class ModelsEndpoint(IClientAuthenticator authenticator, BackendCr
     // Anthropic's list needs a timestamp; aliases and models without one get a fixed, stable value.
     private static readonly DateTimeOffset DefaultCreated = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly record struct Entry(string Id, string DisplayName, DateTimeOffset Created, FunctionsProxy.Models.ModelCapabilities? Capabilities);
+    private readonly record struct Entry(string Id, string DisplayName, DateTimeOffset Created, FunctionsProxy.Catalog.ModelCapabilities? Capabilities);
 
     public async Task ListAsync(HttpContext context)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FunctionsProxy.Buffers;
 using FunctionsProxy.Errors;
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Endpoints;

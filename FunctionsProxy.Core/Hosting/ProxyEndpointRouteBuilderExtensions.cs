@@ -1,6 +1,10 @@
 using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Endpoints;
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

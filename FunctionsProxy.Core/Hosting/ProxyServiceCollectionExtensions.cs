@@ -1,9 +1,8 @@
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
-using FunctionsProxy.Families;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Secrets;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

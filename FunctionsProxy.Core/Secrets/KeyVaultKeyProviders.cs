@@ -1,3 +1,6 @@
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Upstream;
 

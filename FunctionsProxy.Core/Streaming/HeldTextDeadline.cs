@@ -1,3 +1,5 @@
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Streaming;

@@ -1,7 +1,9 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
+using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.OpenAi;
 using FunctionsProxy.Security;
 using FunctionsProxy.Translation;
-using FunctionsProxy.Wire;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

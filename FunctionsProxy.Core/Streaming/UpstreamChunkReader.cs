@@ -3,7 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FunctionsProxy.Buffers;
-using FunctionsProxy.Wire;
+using FunctionsProxy.OpenAi;
 
 namespace FunctionsProxy.Streaming;
 

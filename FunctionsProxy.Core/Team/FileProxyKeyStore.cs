@@ -1,3 +1,7 @@
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
+
 namespace FunctionsProxy.Team;
 
 /// <summary>Keys in a local JSON file (<c>PROXY_KEYS_FILE</c>), so the CLI and a running local host share them.</summary>

@@ -1,3 +1,6 @@
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Team;

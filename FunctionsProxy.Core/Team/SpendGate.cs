@@ -3,6 +3,8 @@ using System.Globalization;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Team;

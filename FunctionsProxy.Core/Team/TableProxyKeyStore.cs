@@ -1,5 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;

@@ -1,4 +1,7 @@
 using System.Text.Json.Serialization;
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;
 

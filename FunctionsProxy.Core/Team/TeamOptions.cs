@@ -1,4 +1,7 @@
 using FunctionsProxy.Configuration;
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

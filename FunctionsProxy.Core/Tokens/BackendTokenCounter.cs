@@ -1,7 +1,9 @@
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Translation;
 

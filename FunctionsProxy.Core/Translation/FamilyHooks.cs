@@ -1,6 +1,7 @@
 using System.Text.Json;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
+using FunctionsProxy.ModelFamilies;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Translation;

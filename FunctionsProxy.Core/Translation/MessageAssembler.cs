@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.OpenAi;
 using FunctionsProxy.Upstream;
-using FunctionsProxy.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Translation;

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Translation;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Wire;
+using FunctionsProxy.OpenAi;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Upstream;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.Extensions.Options;

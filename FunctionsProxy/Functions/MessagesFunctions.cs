@@ -1,4 +1,5 @@
 using FunctionsProxy.Endpoints;
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

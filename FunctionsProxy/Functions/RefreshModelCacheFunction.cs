@@ -1,4 +1,5 @@
-using FunctionsProxy.Models;
+using FunctionsProxy.Catalog;
+using FunctionsProxy.ModelFamilies;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tokens;
 using FunctionsProxy.Translation;
 

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Families;
 using FunctionsProxy.Hosting;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
 using Microsoft.Extensions.Options;
 

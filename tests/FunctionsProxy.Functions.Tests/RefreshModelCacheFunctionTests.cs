@@ -1,6 +1,6 @@
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Hosting;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;

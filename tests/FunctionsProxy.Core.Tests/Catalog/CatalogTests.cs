@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Catalog;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Tests.Messages;
 using Xunit;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Tests.Messages;
 using Xunit;

@@ -3,11 +3,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
+using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.OpenAi;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Translation;
-using FunctionsProxy.Wire;
 
 namespace FunctionsProxy.Tests.Families;
 

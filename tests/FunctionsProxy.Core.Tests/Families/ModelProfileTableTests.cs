@@ -1,6 +1,6 @@
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

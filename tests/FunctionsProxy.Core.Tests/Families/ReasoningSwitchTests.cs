@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using FunctionsProxy.Families;
-using FunctionsProxy.Models;
+using FunctionsProxy.Catalog;
+using FunctionsProxy.ModelFamilies;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Families;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Tests.Families;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Xunit;

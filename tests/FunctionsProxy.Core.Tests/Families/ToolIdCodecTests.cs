@@ -1,5 +1,5 @@
 using CsCheck;
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Families;

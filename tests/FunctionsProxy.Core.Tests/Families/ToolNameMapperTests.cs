@@ -1,4 +1,4 @@
-using FunctionsProxy.Families;
+using FunctionsProxy.ModelFamilies;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Families;

@@ -77,7 +77,7 @@ public sealed class AnthropicSdkStreamingTests
             await foreach (var e in client.Messages.CreateStreaming(parameters)) events.Add(e);
         });
 
-        var sse = Assert.IsType<Anthropic.Exceptions.AnthropicSseException>(failure);
+        var sse = Assert.IsType<global::Anthropic.Exceptions.AnthropicSseException>(failure);
         Assert.Contains("\"type\":\"api_error\"", sse.Message, StringComparison.Ordinal);
         Assert.Contains("The backend connection was lost mid-stream.", sse.Message, StringComparison.Ordinal);
         Assert.True(events[0].TryPickStart(out _));

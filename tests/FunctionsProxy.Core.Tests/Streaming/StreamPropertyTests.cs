@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
+using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Streaming;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Translation;

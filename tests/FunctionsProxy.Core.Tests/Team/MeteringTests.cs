@@ -1,9 +1,9 @@
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
-using Xunit;
-
 using FunctionsProxy.Tests.Infrastructure;
+using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
 

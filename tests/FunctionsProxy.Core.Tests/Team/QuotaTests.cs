@@ -1,10 +1,10 @@
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
+using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
-using Xunit;
-
 using FunctionsProxy.Tests.Infrastructure;
+using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
 

@@ -1,0 +1,28 @@
+using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.Translation;
+
+namespace FunctionsProxy.Anthropic;
+
+/// <summary>Kinds of Anthropic content blocks the proxy produces.</summary>
+public enum BlockKind { Text, Thinking, ToolUse }
+
+/// <summary>Token counts in Anthropic's terms (input excludes cached prompt tokens).</summary>
+public readonly record struct UsageTotals(long InputTokens, long OutputTokens, long CacheReadInputTokens);
+
+/// <summary>
+/// Receives the Anthropic message as a sequence of events. <see cref="MessageAssembler"/> drives it; the SSE writer
+/// turns events into frames, the aggregator into one JSON message — so streaming and non-streaming answers share
+/// one translation.
+/// </summary>
+public interface IAnthropicEventSink
+{
+    void MessageStart(string id, string model, UsageTotals usage);
+    void BlockStart(int index, BlockKind kind, string? toolId, string? toolName);
+    void TextDelta(int index, ReadOnlySpan<char> text);
+    void ThinkingDelta(int index, ReadOnlySpan<char> text);
+    void SignatureDelta(int index, string signature);
+    void InputJsonDelta(int index, string partialJson);
+    void BlockStop(int index);
+    void MessageDelta(string stopReason, string? stopSequence, UsageTotals usage);
+    void MessageStop();
+}

@@ -1,9 +1,0 @@
-namespace FunctionsProxy.Models;
-
-/// <summary>The outcome of model resolution for one request.</summary>
-/// <param name="Requested">The client's string; responses echo it unchanged.</param>
-/// <param name="UpstreamId">The id sent to the backend (after map, suffix strip and casing fix).</param>
-/// <param name="Profile">The family profile for <paramref name="UpstreamId"/>.</param>
-/// <param name="Capabilities">What discovery knows about the model, when it knows it.</param>
-/// <param name="ForceThinking">The id carried a <c>:thinking</c>-style suffix.</param>
-public sealed record ResolvedModel(string Requested, string UpstreamId, ModelProfile Profile, ModelCapabilities? Capabilities, bool ForceThinking = false);
