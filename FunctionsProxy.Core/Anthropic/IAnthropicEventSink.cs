@@ -3,12 +3,6 @@ using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 
-/// <summary>Kinds of Anthropic content blocks the proxy produces.</summary>
-public enum BlockKind { Text, Thinking, ToolUse }
-
-/// <summary>Token counts in Anthropic's terms (input excludes cached prompt tokens).</summary>
-public readonly record struct UsageTotals(long InputTokens, long OutputTokens, long CacheReadInputTokens);
-
 /// <summary>
 /// Receives the Anthropic message as a sequence of events. <see cref="MessageAssembler"/> drives it; the SSE writer
 /// turns events into frames, the aggregator into one JSON message — so streaming and non-streaming answers share

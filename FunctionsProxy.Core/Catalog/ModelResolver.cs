@@ -22,13 +22,13 @@ public class ModelResolver(IOptions<ProxyOptions> options, ModelProfileTable? pr
 
     protected ResolvedModel Resolve(string requested, Func<string, (string Id, ModelCapabilities? Capabilities)>? lookup = null)
     {
-        var forceThinking = FamilyHooks.TryStripThinkingSuffix(requested, out var id);
+        var forceThinking = ModelIdSuffix.TryStrip(requested, out var id);
         id = Map(id);
         // A mapped target may carry the suffix itself (MODEL_MAP {"x":"org/model:THINKING"}).
-        if (FamilyHooks.TryStripThinkingSuffix(id, out var stripped)) { id = stripped; forceThinking = true; }
+        if (ModelIdSuffix.TryStrip(id, out var stripped)) { id = stripped; forceThinking = true; }
         ModelCapabilities? capabilities = null;
         if (lookup is not null) (id, capabilities) = lookup(id);
-        return new ResolvedModel(requested, id, profiles?.Resolve(id) ?? FamilyHooks.ResolveProfile(id), capabilities, forceThinking);
+        return new ResolvedModel(requested, id, profiles?.Resolve(id) ?? ModelProfileTable.Builtin.Resolve(id), capabilities, forceThinking);
     }
 
     private string Map(string id)

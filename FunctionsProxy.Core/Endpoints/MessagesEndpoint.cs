@@ -57,7 +57,7 @@ public sealed class MessagesEndpoint(
             var request = MessagesRequest.Parse(body.Document.RootElement, logger: logger);
             var (primary, fallback) = await credentials.SelectAsync(client, ct).ConfigureAwait(false);
             var model = await resolver.ResolveAsync(request.Model, primary, ct).ConfigureAwait(false);
-            var toolNames = FamilyHooks.CreateToolNameMapper(o.ToolNameMap);
+            var toolNames = new ToolNameMapper(o.ToolNameMap);
 
             using var upstreamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             upstreamCts.CancelAfter(o.UpstreamTimeout);
@@ -96,7 +96,7 @@ public sealed class MessagesEndpoint(
                     ProxyLog.MessagesCompleted(logger, level, request.Model, model.UpstreamId, request.Stream, body.Length, payload.WrittenCount,
                         context.Response.StatusCode, (int)response.StatusCode, t.InputTokens, t.OutputTokens, t.CacheReadInputTokens,
                         (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    await usage.RecordAsync(client, model.UpstreamId, new UsageRecord(t.InputTokens, t.OutputTokens, t.CacheReadInputTokens), CancellationToken.None).ConfigureAwait(false);
+                    await usage.RecordAsync(client, model.UpstreamId, new UsageTotals(t.InputTokens, t.OutputTokens, t.CacheReadInputTokens), CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
@@ -279,7 +279,7 @@ public sealed class MessagesEndpoint(
             responder.Start(AnthropicErrorWriter.RequestId(context));
             await responder.WriteAsync(static a => a.Start(), assembler, ct).ConfigureAwait(false);
         }
-        var holdBack = new HeldTextDeadline(FamilyHooks.OrphanThinkCloseTime(model, request.Thinking, request.OutputConfig), time);
+        var holdBack = new HeldTextDeadline(model.Profile.HoldBackTime(ThinkingRequest.From(request.Thinking, request.OutputConfig, model.ForceThinking)), time);
         try
         {
             if (completion is null)

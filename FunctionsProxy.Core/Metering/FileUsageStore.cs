@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -10,7 +11,7 @@ internal sealed class FileUsageStore(string path) : IUsageStore
 {
     private readonly JsonFileStore<UsageFile> _file = new(path, TeamJson.Default.UsageFile);
 
-    public Task AddAsync(string day, string keyName, string model, UsageRecord usage, CancellationToken cancellationToken)
+    public Task AddAsync(string day, string keyName, string model, UsageTotals usage, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>
         {
             var row = f.Rows.Find(r => r.Day == day && r.KeyName == keyName && r.Model == model);

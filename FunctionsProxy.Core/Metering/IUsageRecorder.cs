@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Security;
 
 namespace FunctionsProxy.Metering;
@@ -5,10 +6,10 @@ namespace FunctionsProxy.Metering;
 /// <summary>Receives the final usage of every model call (streaming ones from their last usage).</summary>
 public interface IUsageRecorder
 {
-    ValueTask RecordAsync(ClientContext client, string model, UsageRecord usage, CancellationToken cancellationToken);
+    ValueTask RecordAsync(ClientContext client, string model, UsageTotals usage, CancellationToken cancellationToken);
 }
 
 internal sealed class NullUsageRecorder : IUsageRecorder
 {
-    public ValueTask RecordAsync(ClientContext client, string model, UsageRecord usage, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask RecordAsync(ClientContext client, string model, UsageTotals usage, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

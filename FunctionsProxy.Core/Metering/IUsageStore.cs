@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -9,7 +10,7 @@ namespace FunctionsProxy.Metering;
 public interface IUsageStore
 {
     /// <summary>Adds one request and its tokens to the row of (<paramref name="day"/>, key, model).</summary>
-    Task AddAsync(string day, string keyName, string model, UsageRecord usage, CancellationToken cancellationToken);
+    Task AddAsync(string day, string keyName, string model, UsageTotals usage, CancellationToken cancellationToken);
 
     /// <summary>Rows of the given days (<c>yyyy-MM-dd</c>), optionally for one key.</summary>
     Task<IReadOnlyList<UsageRow>> QueryAsync(IReadOnlyCollection<string> days, string? keyName, CancellationToken cancellationToken);

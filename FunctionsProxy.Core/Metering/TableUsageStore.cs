@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -18,7 +19,7 @@ internal sealed class TableUsageStore(TableStorage storage, string tableName) : 
 {
     private const int MaxAttempts = 100;
 
-    public async Task AddAsync(string day, string keyName, string model, UsageRecord usage, CancellationToken cancellationToken)
+    public async Task AddAsync(string day, string keyName, string model, UsageTotals usage, CancellationToken cancellationToken)
     {
         var table = await storage.GetTableAsync(tableName, cancellationToken).ConfigureAwait(false);
         var pk = Partition(day);

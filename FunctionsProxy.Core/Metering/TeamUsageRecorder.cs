@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -16,7 +17,7 @@ internal sealed class TeamUsageRecorder(IUsageStore store, QuotaGate quotas, Tim
     /// <summary>Name used for calls that were not made with a proxy key (forward mode).</summary>
     public const string Anonymous = "-";
 
-    public async ValueTask RecordAsync(ClientContext client, string model, UsageRecord usage, CancellationToken cancellationToken)
+    public async ValueTask RecordAsync(ClientContext client, string model, UsageTotals usage, CancellationToken cancellationToken)
     {
         var name = client.KeyName ?? Anonymous;
         var day = UsageRow.DayOf(time.GetUtcNow());

@@ -56,6 +56,10 @@ public sealed class ContentDemultiplexer
         _mode = parseThinkTags && _orphanWindow > 0 ? Mode.Start : Mode.Text;
     }
 
+    /// <summary>The demultiplexer a model profile asks for: think tags and tool-call markup as the family writes them.</summary>
+    public static ContentDemultiplexer For(ModelProfile profile, ILogger? logger, ToolParameterTypes? parameterTypes = null)
+        => new(profile.ParseThinkTags, profile.ParseToolMarkup, profile.ParseThinkTags ? profile.OrphanThinkCloseWindow : 0, logger, parameterTypes);
+
     /// <summary>Nothing is being held back (all input so far reached the sink or a pending tool call).</summary>
     public bool IsIdle => _carry.Length == 0 && _mode != Mode.Tool;
 

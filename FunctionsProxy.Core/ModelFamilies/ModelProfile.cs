@@ -57,4 +57,10 @@ public sealed record ModelProfile
     /// content after a template-opened tag, such as DeepSeek R1).
     /// </summary>
     public TimeSpan OrphanThinkCloseTime { get; init; }
+
+    /// <summary>How long streamed text may be held back for an orphan <c>&lt;/think&gt;</c> in an answer to
+    /// <paramref name="thinking"/>: no time bound when the request turned thinking on (reasoning is expected before any
+    /// answer, and only the character window applies).</summary>
+    public TimeSpan HoldBackTime(ThinkingRequest thinking)
+        => ParseThinkTags && OrphanThinkCloseWindow > 0 && !thinking.IsOn ? OrphanThinkCloseTime : TimeSpan.Zero;
 }

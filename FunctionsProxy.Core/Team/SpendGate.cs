@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
@@ -36,7 +37,7 @@ public sealed class SpendGate(IUsageStore usage, ModelPrices prices, IOptions<Te
     }
 
     /// <summary>Called by the recorder so this instance's own spend counts at once.</summary>
-    public void OnRecorded(string keyName, string day, string model, UsageRecord record)
+    public void OnRecorded(string keyName, string day, string model, UsageTotals record)
     {
         if (!_spend.TryGetValue(keyName, out var s) || s.DayKey != day) return;
         if (prices.Cost(model, record.InputTokens, record.OutputTokens, record.CacheReadInputTokens) is not { } cost) return;

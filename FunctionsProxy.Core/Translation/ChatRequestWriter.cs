@@ -21,6 +21,9 @@ public sealed class ChatRequestWriter
 
     private readonly MessagesRequest _request;
     private readonly ResolvedModel _model;
+
+    /// <summary>What the request asks of the backend's reasoning (thinking, effort, a <c>:thinking</c> model id).</summary>
+    private ThinkingRequest Thinking => ThinkingRequest.From(_request.Thinking, _request.OutputConfig, _model.ForceThinking);
     private readonly ProxyOptions _options;
     private readonly IToolNameMapper _toolNames;
 
@@ -46,7 +49,7 @@ public sealed class ChatRequestWriter
         CollectTools();
 
         w.WriteStartObject();
-        w.WriteString("model"u8, FamilyHooks.UpstreamModelId(_model, _request.Thinking, _request.OutputConfig));
+        w.WriteString("model"u8, ReasoningSwitch.ModelId(_model.UpstreamId, _model.Profile, Thinking));
         WriteMessages(w);
 
         var maxTokens = _request.MaxTokens ?? 4096;
@@ -76,7 +79,7 @@ public sealed class ChatRequestWriter
 
         if (UserFromMetadata() is { } user) w.WriteString("user"u8, user);
         WriteResponseFormat(w);
-        FamilyHooks.WriteReasoningSwitch(w, _model, _request.Thinking, _request.OutputConfig);
+        ReasoningSwitch.Write(w, _model.Profile, Thinking);
         w.WriteEndObject();
     }
 
@@ -219,7 +222,7 @@ public sealed class ChatRequestWriter
 
         w.WriteStartObject();
         w.WriteString("role"u8, "tool"u8);
-        w.WriteString("tool_call_id"u8, FamilyHooks.ToolIdToUpstream(id));
+        w.WriteString("tool_call_id"u8, ToolIdCodec.ToUpstream(id));
         w.WriteString("content"u8, text);
         w.WriteEndObject();
     }
@@ -347,7 +350,7 @@ public sealed class ChatRequestWriter
             {
                 if (!block.GetProperty("type"u8).ValueEquals("tool_use"u8)) continue;
                 w.WriteStartObject();
-                w.WriteString("id"u8, FamilyHooks.ToolIdToUpstream(block.GetProperty("id"u8).GetString()!));
+                w.WriteString("id"u8, ToolIdCodec.ToUpstream(block.GetProperty("id"u8).GetString()!));
                 w.WriteString("type"u8, "function"u8);
                 w.WriteStartObject("function"u8);
                 w.WriteString("name"u8, _toolNames.ToUpstream(block.GetProperty("name"u8).GetString()!));

@@ -44,7 +44,7 @@ public sealed class MessageAssembler : IContentSink
     public MessageAssembler(IAnthropicEventSink sink, string requestedModel, IToolNameMapper toolNames, JsonElement? stopSequences, long inputEstimate,
         ILogger? logger = null, ModelProfile? profile = null, JsonElement? tools = null)
     {
-        _content = FamilyHooks.CreateDemultiplexer(profile ?? ModelProfile.Default, logger, tools is null ? null : new ToolParameterTypes(tools, toolNames));
+        _content = ContentDemultiplexer.For(profile ?? ModelProfile.Default, logger, tools is null ? null : new ToolParameterTypes(tools, toolNames));
         _sink = sink;
         _model = requestedModel;
         _toolNames = toolNames;
@@ -245,8 +245,8 @@ public sealed class MessageAssembler : IContentSink
                 continue;
             }
             CloseOpenBlock();
-            var arguments = FamilyHooks.NormalizeArguments(raw, _logger);
-            var index = Open(BlockKind.ToolUse, FamilyHooks.ToolIdToAnthropic(call.Id), _toolNames.ToClient(call.Name));
+            var arguments = ToolArguments.Normalize(raw, _logger);
+            var index = Open(BlockKind.ToolUse, ToolIdCodec.ToAnthropic(call.Id), _toolNames.ToClient(call.Name));
             _sink.InputJsonDelta(index, arguments);
             _outputChars += arguments.Length;
             _sink.BlockStop(index);

@@ -52,7 +52,7 @@ internal static class PipelineBench
 
         using var document = JsonDocument.Parse(claudeCodeBody);
         var request = MessagesRequest.Parse(document.RootElement);
-        var toolNames = FamilyHooks.CreateToolNameMapper(options.Value.ToolNameMap);
+        var toolNames = new ToolNameMapper(options.Value.ToolNameMap);
         using var buffer = new PooledBufferWriter(claudeCodeBody.Length);
 
         var catalogResolve = await BestOfAsync(rounds, resolveOps, () => catalogResolver.ResolveAsync("Some-Model", "bench-backend-key", CancellationToken.None));

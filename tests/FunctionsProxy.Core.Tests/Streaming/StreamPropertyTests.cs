@@ -67,7 +67,7 @@ public sealed class StreamPropertyTests
         var output = new ArrayBufferWriter<byte>();
         using (var sink = new SseEventSink(output))
         {
-            var assembler = new MessageAssembler(sink, "claude-x", FamilyHooks.CreateToolNameMapper(new Dictionary<string, string>()), null, 100);
+            var assembler = new MessageAssembler(sink, "claude-x", new ToolNameMapper(new Dictionary<string, string>()), null, 100);
             assembler.Start();
             await using var body = new RandomReadStream(Encoding.UTF8.GetBytes(sse.ToString()), r);
             await foreach (var chunk in UpstreamChunkReader.ReadAsync(body, CancellationToken.None)) assembler.Accept(chunk);

@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
@@ -57,14 +58,14 @@ public sealed class BudgetTests : IDisposable
         var key = (await team.Manager.CreateAsync(new CreateKeyRequest("alice", null, null, UsdPerDay: 2m), default)).Value!.Key;
         var client = (await Auth(team, key)).Client!;
 
-        await team.Recorder.RecordAsync(client, "org/priced", new UsageRecord(150_000, 49_999, 0), default); // 1.99999 USD
+        await team.Recorder.RecordAsync(client, "org/priced", new UsageTotals(150_000, 49_999, 0), default); // 1.99999 USD
         Assert.Null((await Auth(team, key)).Error);                                                          // below 2: admitted
-        await team.Recorder.RecordAsync(client, "org/priced", new UsageRecord(0, 1, 0), default);             // exactly 2.00000
+        await team.Recorder.RecordAsync(client, "org/priced", new UsageTotals(0, 1, 0), default);             // exactly 2.00000
         AssertOverBudget(await Auth(team, key), "30", "today");                                              // 23:59:30 → midnight
 
         // Unpriced usage costs nothing here (its cost is unknown, never guessed).
         _time.Advance(TimeSpan.FromSeconds(30)); // 2026-02-01 00:00:00: a new UTC day (and month)
-        await team.Recorder.RecordAsync((await Auth(team, key)).Client!, "org/unpriced", new UsageRecord(10_000_000, 10_000_000, 0), default);
+        await team.Recorder.RecordAsync((await Auth(team, key)).Client!, "org/unpriced", new UsageTotals(10_000_000, 10_000_000, 0), default);
         Assert.Null((await Auth(team, key)).Error);
     }
 
@@ -75,9 +76,9 @@ public sealed class BudgetTests : IDisposable
         _time.Now = new DateTimeOffset(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
         var key = (await team.Manager.CreateAsync(new CreateKeyRequest("bob", null, null, UsdPerDay: 5m, UsdPerMonth: 3m), default)).Value!.Key;
         var client = (await Auth(team, key)).Client!;
-        await team.Recorder.RecordAsync(client, "org/priced", new UsageRecord(100_000, 0, 0), default);           // 1 USD on Jan 10
+        await team.Recorder.RecordAsync(client, "org/priced", new UsageTotals(100_000, 0, 0), default);           // 1 USD on Jan 10
         _time.Now = new DateTimeOffset(2026, 1, 20, 8, 0, 0, TimeSpan.Zero);
-        await team.Recorder.RecordAsync((await Auth(team, key)).Client!, "org/priced", new UsageRecord(0, 150_000, 1_000_000), default); // 1.5 + 1 = 2.5 USD
+        await team.Recorder.RecordAsync((await Auth(team, key)).Client!, "org/priced", new UsageTotals(0, 150_000, 1_000_000), default); // 1.5 + 1 = 2.5 USD
         // Jan total 3.5 ≥ 3 (this instance counts its own calls at once): refused until February 1st, 00:00 UTC.
         AssertOverBudget(await Auth(team, key), ((long)(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero) - _time.Now).TotalSeconds).ToString(), "this month");
 
@@ -102,7 +103,7 @@ public sealed class BudgetTests : IDisposable
         Assert.Equal(new KeyInfo("carol", key[..16], _time.Now, null, null, null, 1m, null), set.Value);
         Assert.Equal(set.Value, Assert.Single(await b.Manager.ListAsync(default))); // rpm cleared, budget stored
 
-        await a.Recorder.RecordAsync((await Auth(a, key)).Client!, "org/priced", new UsageRecord(100_000, 0, 0), default); // 1 USD through a
+        await a.Recorder.RecordAsync((await Auth(a, key)).Client!, "org/priced", new UsageTotals(100_000, 0, 0), default); // 1 USD through a
         AssertOverBudget(await Auth(b, key), "54000", "today"); // b reads the shared total: 09:00 → midnight
 
         Assert.Equal(400, (await a.Manager.SetLimitsAsync("carol", new KeyLimits(null, null, 0m, null), default)).Status);

@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -38,8 +39,8 @@ public sealed class MeteringTests : IDisposable
         }
 
         // 40 calls of alice on org/model-A (i = 1..40), split over both instances, plus 10 of bob on another model.
-        var calls = Enumerable.Range(1, 40).Select(i => (i % 2 == 0 ? a : b).Recorder.RecordAsync(Client("alice"), "org/model-A", new UsageRecord(100 + i, i, i % 3), default).AsTask())
-            .Concat(Enumerable.Range(1, 10).Select(i => (i % 2 == 0 ? b : a).Recorder.RecordAsync(Client("bob"), "other/Model:B", new UsageRecord(7, 3, 1), default).AsTask()));
+        var calls = Enumerable.Range(1, 40).Select(i => (i % 2 == 0 ? a : b).Recorder.RecordAsync(Client("alice"), "org/model-A", new UsageTotals(100 + i, i, i % 3), default).AsTask())
+            .Concat(Enumerable.Range(1, 10).Select(i => (i % 2 == 0 ? b : a).Recorder.RecordAsync(Client("bob"), "other/Model:B", new UsageTotals(7, 3, 1), default).AsTask()));
         await Task.WhenAll(calls);
 
         var rows = (await a.Manager.UsageAsync(null, 1, default)).Value!;
@@ -63,10 +64,10 @@ public sealed class MeteringTests : IDisposable
     {
         var storage = Azurite.Storage();
         var instance = TeamInstance.OnTables(storage, Azurite.UniqueTable("keys"), Azurite.UniqueTable("usage"), _time);
-        await instance.Recorder.RecordAsync(Client("alice"), "m", new UsageRecord(10, 1, 0), default);
+        await instance.Recorder.RecordAsync(Client("alice"), "m", new UsageTotals(10, 1, 0), default);
         _time.Advance(TimeSpan.FromMinutes(2)); // past UTC midnight
-        await instance.Recorder.RecordAsync(Client("alice"), "m", new UsageRecord(20, 2, 0), default);
-        await instance.Recorder.RecordAsync(new ClientContext(), "m", new UsageRecord(5, 5, 0), default);
+        await instance.Recorder.RecordAsync(Client("alice"), "m", new UsageTotals(20, 2, 0), default);
+        await instance.Recorder.RecordAsync(new ClientContext(), "m", new UsageTotals(5, 5, 0), default);
 
         var today = (await instance.Manager.UsageAsync("alice", 1, default)).Value!;
         Assert.Equal(("2026-11-26", 1L, 20L), (Assert.Single(today).Day, today[0].Requests, today[0].InputTokens));

@@ -1,3 +1,4 @@
+using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
@@ -55,7 +56,7 @@ public sealed class QuotaTests
         var alice = (await a.Manager.CreateAsync(new CreateKeyRequest("alice", 100, null), default)).Value!.Key;
         var bob = (await a.Manager.CreateAsync(new CreateKeyRequest("bob", 100, null), default)).Value!.Key;
         var aliceClient = (await a.AuthenticateAsync(alice)).Client!;
-        await a.Recorder.RecordAsync(aliceClient, "m", new UsageRecord(10, 5, 0), default);
+        await a.Recorder.RecordAsync(aliceClient, "m", new UsageTotals(10, 5, 0), default);
         Assert.Null((await a.AuthenticateAsync(bob)).Error);
 
         async Task<string[]> CounterRows()
@@ -101,10 +102,10 @@ public sealed class QuotaTests
         var key = (await a.Manager.CreateAsync(new CreateKeyRequest("alice", null, 1000), default)).Value!.Key;
         var alice = (await a.AuthenticateAsync(key)).Client!;
 
-        await a.Recorder.RecordAsync(alice, "m", new UsageRecord(600, 399, 100), default); // 999 < 1000
+        await a.Recorder.RecordAsync(alice, "m", new UsageTotals(600, 399, 100), default); // 999 < 1000
         Assert.Null((await a.AuthenticateAsync(key)).Error);
         Assert.Null((await b.AuthenticateAsync(key)).Error); // b reads 999 from the store and keeps it for its TTL
-        await a.Recorder.RecordAsync(alice, "m", new UsageRecord(0, 1, 0), default);       // 1000 = limit
+        await a.Recorder.RecordAsync(alice, "m", new UsageTotals(0, 1, 0), default);       // 1000 = limit
         var midnight = (long)(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero) - _time.Now).TotalSeconds;
         AssertRateLimited(await a.AuthenticateAsync(key), midnight.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
