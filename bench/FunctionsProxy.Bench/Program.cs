@@ -4,6 +4,7 @@ using FunctionsProxy.Bench;
 // bench upstream --port N [--big]                      the fast pre-serialised OpenAI-compatible upstream
 // bench yarp --port N --upstream URL                   the YARP pass-through hop
 // bench pipeline [--quick]                            only the in-process request-path figures
+// bench coldstart --host-dll PATH --app DIR [--runs 3] [--label NAME]   cold start under the stand-in Functions host
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
@@ -11,5 +12,6 @@ return args.FirstOrDefault() switch
     "yarp" => await YarpHop.RunAsync(args[1..]),
     "load" => await BenchRunner.LoadOnlyAsync(args[1..]),
     "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
+    "coldstart" => await ColdStart.RunAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };

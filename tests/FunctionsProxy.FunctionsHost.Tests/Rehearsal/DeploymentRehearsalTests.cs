@@ -169,7 +169,10 @@ public sealed class DeploymentRehearsalTests
         AssertToolCallStream(afterRotation.Body);
         Assert.Equal("Bearer " + RotatedBackendKey, backend.ChatRequests[^1].Header("authorization"));
 
-        // Every token the app asked for was for its own identity; nothing secret reached its output.
+        // The app reached nothing but what the deployment provides; every token it asked for was for its own
+        // identity; nothing secret reached its output.
+        Assert.All(network.Tunnels, t => Assert.True(t.Routed, "the worker tried to reach " + t.Target));
+        Assert.Contains(network.Tunnels, t => t.Target == storageHosts[2] + ":443");
         Assert.All(identity.Requests, r => Assert.Equal((SampleAzure.IdentityClientId, 200), (r.ClientId, r.Status)));
         Assert.Contains(identity.Requests, r => r.Resource == KeyVaultStandIn.Resource);
         Assert.Contains(identity.Requests, r => r.Resource == "https://storage.azure.com");
