@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs and starts Azurite (Table Storage) when nothing is
-# listening on 127.0.0.1:10002, installs Chromium when missing, runs every test project of the solution, and ends
-# with "N passed, N failed". Browser-test screenshots: tests/FunctionsProxy.Core.Tests/bin/*/*/screenshots/.
+# Runs the whole test suite on a fresh machine: installs Azurite (npm) into .tools/azurite, starts it for Table Storage
+# when nothing is listening on 127.0.0.1:10002, installs Chromium when missing, runs every test project of the
+# solution, and ends with "N passed, N failed". The deployment rehearsal starts its own HTTPS Azurite from the same
+# install. Browser-test screenshots: tests/FunctionsProxy.Core.Tests/bin/*/*/screenshots/.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,14 +13,15 @@ trap cleanup EXIT
 
 listening() { (exec 3<>/dev/tcp/127.0.0.1/10002) 2>/dev/null; }
 
+tools="$root/.tools/azurite"
+if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
+  echo "Installing Azurite (npm) into .tools/azurite ..."
+  mkdir -p "$tools"
+  # Node 20 resolves 3.35.0; newer Azurite needs Node >= 21.
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error azurite@3.35.0 >/dev/null || { echo "npm install azurite failed"; exit 1; }
+fi
+
 if ! listening; then
-  tools="$root/.tools/azurite"
-  if [ ! -x "$tools/node_modules/.bin/azurite-table" ]; then
-    echo "Installing Azurite (npm) into .tools/azurite ..."
-    mkdir -p "$tools"
-    # Node 20 resolves 3.35.0; newer Azurite needs Node >= 21.
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error azurite@3.35.0 >/dev/null || { echo "npm install azurite failed"; exit 1; }
-  fi
   "$tools/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort 10002 --inMemoryPersistence \
     --skipApiVersionCheck --disableTelemetry --silent >/dev/null 2>&1 &
   azurite_pid=$!

@@ -175,6 +175,14 @@ public sealed class MessagesEndpoint(
             using var retryPayload = call.Translate(model);
             response = await call.SendAsync(retryPayload, primary, upstreamToken).ConfigureAwait(false);
         }
+        // The server's key was rotated (vault and backend): retry once with the renewed key rather than fail until the
+        // next scheduled re-read.
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+            && await credentials.RenewAfterRejectionAsync(primary, ct).ConfigureAwait(false) is { } renewed)
+        {
+            response.Dispose();
+            response = await call.SendAsync(payload, renewed, upstreamToken).ConfigureAwait(false);
+        }
         // CHUTES_AUTH_STYLE=both: the caller's key when the backend refuses the configured one.
         if (fallback is not null && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {

@@ -10,6 +10,8 @@ namespace FunctionsProxy.Secrets;
 public sealed class KeyVaultBackendKeyProvider(KeyVaultSecretCache secret) : IBackendKeyProvider
 {
     public ValueTask<string?> GetKeyAsync(CancellationToken cancellationToken) => secret.GetAsync(cancellationToken);
+
+    public ValueTask<string?> RenewAfterRejectionAsync(string rejected, CancellationToken cancellationToken) => secret.RereadAfterRejectionAsync(rejected, cancellationToken);
 }
 
 /// <summary>The admin key from Key Vault (<c>PROXY_ADMIN_KEY_SECRET_NAME</c>).</summary>

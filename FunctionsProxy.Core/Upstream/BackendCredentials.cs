@@ -21,4 +21,9 @@ public sealed class BackendCredentials(IBackendKeyProvider keys, IOptions<ProxyO
             _ => (configured ?? inbound, null),
         };
     }
+
+    /// <summary>After the backend refused <paramref name="rejected"/>: the server's renewed key if its source now holds a
+    /// different one (a rotated Key Vault secret), else null. A caller's own key is never renewed.</summary>
+    public ValueTask<string?> RenewAfterRejectionAsync(string? rejected, CancellationToken cancellationToken)
+        => rejected is null ? ValueTask.FromResult<string?>(null) : keys.RenewAfterRejectionAsync(rejected, cancellationToken);
 }

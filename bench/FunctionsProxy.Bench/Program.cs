@@ -5,6 +5,7 @@ using FunctionsProxy.Bench;
 // bench yarp --port N --upstream URL                   the YARP pass-through hop
 // bench pipeline [--quick]                            only the in-process request-path figures
 // bench count-tokens [--max-kb N]                     CPU time of the local token count for long strings without spaces
+// bench coldstart --host-dll PATH --app DIR [--runs 3] [--label NAME]   cold start under the stand-in Functions host
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
@@ -13,5 +14,6 @@ return args.FirstOrDefault() switch
     "load" => await BenchRunner.LoadOnlyAsync(args[1..]),
     "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
     "count-tokens" => CountTokensBench.Run(args[1..]),
+    "coldstart" => await ColdStart.RunAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };

@@ -98,6 +98,37 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refused_key_is_reread_at_once_but_not_hammered_and_a_callers_key_is_never_swapped()
+    {
+        var time = new SteppedTime(DateTimeOffset.UtcNow);
+        var cache = new KeyVaultSecretCache(Client(), "chutes-api-key", TimeSpan.FromMinutes(5), time, new CapturedLogs().CreateLogger("kv"));
+        var provider = new KeyVaultBackendKeyProvider(cache);
+        Assert.Equal("first-secret-value-7f3a", await provider.GetKeyAsync(CancellationToken.None));
+        Assert.Equal(1, _reads);
+
+        // The backend refuses a key that is still the vault's: one read, nothing new, and no read again for a while.
+        Assert.Null(await provider.RenewAfterRejectionAsync("first-secret-value-7f3a", CancellationToken.None));
+        Assert.Equal(2, _reads);
+        _value = "rotated-secret-value-9c1d";
+        Assert.Null(await provider.RenewAfterRejectionAsync("first-secret-value-7f3a", CancellationToken.None));
+        Assert.Equal(2, _reads);
+
+        // Rotated in the vault: the next refusal after the interval gets the new key without waiting 5 minutes.
+        time.Now += KeyVaultSecretCache.RejectionRereadInterval;
+        Assert.Equal("rotated-secret-value-9c1d", await provider.RenewAfterRejectionAsync("first-secret-value-7f3a", CancellationToken.None));
+        Assert.Equal(3, _reads);
+        // Requests that started with the old key get the new one without another read.
+        Assert.Equal("rotated-secret-value-9c1d", await provider.RenewAfterRejectionAsync("first-secret-value-7f3a", CancellationToken.None));
+        Assert.Equal("rotated-secret-value-9c1d", await provider.GetKeyAsync(CancellationToken.None));
+        Assert.Equal(3, _reads);
+
+        // A key that is not the vault's (a caller's own, CHUTES_AUTH_STYLE=header) is never answered with the server's.
+        time.Now += KeyVaultSecretCache.RejectionRereadInterval;
+        Assert.Null(await provider.RenewAfterRejectionAsync("callers-own-key", CancellationToken.None));
+        Assert.Equal(3, _reads);
+    }
+
+    [Fact]
     public async Task With_a_vault_configured_the_backend_key_comes_from_it()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

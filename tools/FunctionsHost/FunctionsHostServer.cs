@@ -32,6 +32,7 @@ public sealed class FunctionsHostServer : IAsyncDisposable
     private readonly IReadOnlyList<FunctionRoute> _functions;
     private readonly Uri _workerUri;
     private readonly HttpMessageInvoker _forwardClient;
+    private int _disposed;
 
     private FunctionsHostServer(WebApplication app, WorkerChannel channel, Process worker, IReadOnlyList<FunctionRoute> functions, Uri workerUri, HttpMessageInvoker client, Uri address)
     {
@@ -62,6 +63,10 @@ public sealed class FunctionsHostServer : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The owner of this object decides when it stops (Program on SIGTERM/SIGINT, tests on dispose): the default
+        // console lifetime would take SIGTERM for itself, stop only the web server and leave the process and the
+        // worker running.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, OwnerLifetime>();
         builder.Services.AddGrpc(o => { o.MaxReceiveMessageSize = null; o.MaxSendMessageSize = null; });
         builder.Services.AddSingleton(channel);
         builder.Services.AddHttpForwarder();
@@ -198,14 +203,43 @@ public sealed class FunctionsHostServer : IAsyncDisposable
             : Results.Problem(response.Result?.Exception?.Message ?? "the function failed", statusCode: 500);
     }
 
+    /// <summary>Ends the worker and anything it started, at once (for process exit, when there is no time to wait).</summary>
+    public void KillWorker()
+    {
+        try
+        {
+            if (!_worker.HasExited) _worker.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        // Ask the worker to stop as the host does, then make sure it and its children are gone.
         _channel.Terminate();
-        if (!_worker.WaitForExit(TimeSpan.FromSeconds(5))) _worker.Kill(entireProcessTree: true);
+        try
+        {
+            await _worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+        }
+        KillWorker();
         _worker.Dispose();
         _forwardClient.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>A host lifetime that installs no signal handlers and waits for nothing.</summary>
+    private sealed class OwnerLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>YARP's default request copy (original path and query, headers but Host) plus the invocation id the

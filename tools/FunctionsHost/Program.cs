@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using FunctionsProxy.Tools.FunctionsHost;
 
@@ -48,9 +49,21 @@ await using var host = await FunctionsHostServer.StartAsync(new FunctionsHostOpt
     WorkerOutput = Console.WriteLine,
 });
 Console.WriteLine($"Functions: {string.Join(", ", host.FunctionNames)}");
+Console.WriteLine($"Worker process {host.Worker.Id}");
 Console.WriteLine($"Listening on {host.Address} (POST {host.Address}admin/functions/<name> runs a timer). Ctrl+C stops.");
-var stop = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+// SIGTERM (docker stop, systemd, test runners), SIGINT (Ctrl+C) and SIGQUIT end the wait; leaving this block disposes
+// the host, which stops the worker and kills its process tree. Should the runtime exit some other way, the worker is
+// killed on the way out rather than left behind.
+var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+}
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
+AppDomain.CurrentDomain.ProcessExit += (_, _) => host.KillWorker();
 await stop.Task;
+Console.WriteLine("Stopping ...");
 return 0;

@@ -9,11 +9,12 @@ namespace FunctionsProxy.Infra.Tests.Arm;
 /// </summary>
 internal sealed class DeployedApp
 {
-    private DeployedApp(Dictionary<string, string> appSettings, string[] tables, JsonObject site)
+    private DeployedApp(Dictionary<string, string> appSettings, string[] tables, JsonObject site, Dictionary<string, string> secrets)
     {
         AppSettings = appSettings;
         Tables = tables;
         Site = site;
+        VaultSecrets = secrets;
     }
 
     /// <summary>The app settings, name → value, exactly as the site resource carries them.</summary>
@@ -24,6 +25,9 @@ internal sealed class DeployedApp
 
     /// <summary>The evaluated properties of the site resource.</summary>
     public JsonObject Site { get; }
+
+    /// <summary>The Key Vault secrets the template writes (those whose condition holds), name → value.</summary>
+    public IReadOnlyDictionary<string, string> VaultSecrets { get; }
 
     public static DeployedApp Provision(JsonNode main, string parametersFileText, IReadOnlyDictionary<string, string> azdEnvironment, Func<string, JsonNode> azure)
     {
@@ -42,6 +46,9 @@ internal sealed class DeployedApp
             .ToDictionary(s => s!["name"]!.GetValue<string>(), s => s!["value"]!.GetValue<string>());
         var tables = resources.Where(r => r["type"]!.GetValue<string>() == "Microsoft.Storage/storageAccounts/tableServices/tables")
             .Select(r => expressions.Evaluate(r["name"])!.GetValue<string>().Split('/')[^1]).ToArray();
-        return new DeployedApp(settings, tables, site);
+        var secrets = resources.Where(r => r["type"]!.GetValue<string>() == "Microsoft.KeyVault/vaults/secrets")
+            .Where(r => r["condition"] is null || expressions.Evaluate(r["condition"])!.GetValue<bool>())
+            .ToDictionary(r => expressions.Evaluate(r["name"])!.GetValue<string>().Split('/')[^1], r => expressions.Evaluate(r["properties"]!["value"])!.GetValue<string>());
+        return new DeployedApp(settings, tables, site, secrets);
     }
 }
