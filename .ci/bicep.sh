@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dotnet restore tools/Bicep/Bicep.csproj --nologo -v quiet >/dev/null
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
-bicep="$packages/azure.bicep.commandline.linux-x64/0.49.2/tools/bicep"
+version="$(dotnet msbuild tools/Bicep/Bicep.csproj -getProperty:BicepVersion)"   # Directory.Build.props
+bicep="$packages/azure.bicep.commandline.linux-x64/$version/tools/bicep"
 chmod +x "$bicep"
 out="$("$bicep" build infra/main.bicep --stdout 2>&1 >/dev/null)" || { echo "$out"; exit 1; }
 lint="$("$bicep" lint infra/main.bicep 2>&1)" || { echo "$lint"; exit 1; }

@@ -33,10 +33,13 @@ internal static class BicepTemplate
         return dir?.FullName ?? throw new InvalidOperationException("FunctionsProxy.sln not found above " + AppContext.BaseDirectory);
     }
 
+    private static string BicepVersion => typeof(BicepTemplate).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "BicepVersion").Value!;
+
     private static JsonNode Compile()
     {
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var bicep = Path.Combine(packages, "azure.bicep.commandline.linux-x64", "0.49.2", "tools", "bicep");
+        var bicep = Path.Combine(packages, "azure.bicep.commandline.linux-x64", BicepVersion, "tools", "bicep");
         if (!File.Exists(bicep)) Run("dotnet", $"restore \"{Path.Combine(RepoRoot, "tools", "Bicep", "Bicep.csproj")}\"");
         if (!File.Exists(bicep)) throw new InvalidOperationException("The Bicep CLI is missing at " + bicep + "; run .ci/bicep.sh (restores tools/Bicep).");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(bicep, File.GetUnixFileMode(bicep) | UnixFileMode.UserExecute);
