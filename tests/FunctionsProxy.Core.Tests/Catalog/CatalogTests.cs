@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Catalog;

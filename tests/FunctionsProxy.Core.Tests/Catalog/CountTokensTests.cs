@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Catalog;
