@@ -164,6 +164,17 @@ public sealed class ContentDemultiplexerTests
     }
 
     [Fact]
+    public void Missing_value_close_ends_the_value_at_the_next_key_in_both_key_value_dialects()
+    {
+        // Qwen3-Coder and GLM share one key/value loop: a value whose close marker is missing ends where the next
+        // parameter starts, so the next parameter is not swallowed into it.
+        Assert.Equal(["tool:|Grep|{\"pattern\":\"TODO\",\"head_limit\":20}"],
+            RecordingSink.Run("<tool_call>Grep\n<arg_key>pattern</arg_key>\n<arg_value>TODO\n<arg_key>head_limit</arg_key>\n<arg_value>20</arg_value>\n</tool_call>").Events);
+        Assert.Equal(["tool:|Grep|{\"pattern\":\"TODO\",\"head_limit\":20}"],
+            RecordingSink.Run("<tool_call>\n<function=Grep>\n<parameter=pattern>\nTODO\n<parameter=head_limit>\n20\n</parameter>\n</function>\n</tool_call>").Events);
+    }
+
+    [Fact]
     public void Incomplete_marker_at_the_end_is_text()
     {
         Assert.Equal(["text:abc <tool_ca"], RecordingSink.Run("abc <tool_ca", window: 0).Events);
