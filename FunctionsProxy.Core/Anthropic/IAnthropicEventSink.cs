@@ -1,4 +1,3 @@
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;

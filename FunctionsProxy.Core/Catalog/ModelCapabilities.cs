@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-
 namespace FunctionsProxy.Catalog;
 
 /// <summary>What the backend says (or we learned) a model can do. Null means unknown: the proxy then does not restrict.</summary>

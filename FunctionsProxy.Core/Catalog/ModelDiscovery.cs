@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 

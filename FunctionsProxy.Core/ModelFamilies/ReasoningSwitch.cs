@@ -1,5 +1,4 @@
 using System.Text.Json;
-using FunctionsProxy.Catalog;
 
 namespace FunctionsProxy.ModelFamilies;
 

@@ -1,7 +1,4 @@
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 using FunctionsProxy.Upstream;
 
 namespace FunctionsProxy.Secrets;

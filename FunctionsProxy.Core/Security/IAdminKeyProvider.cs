@@ -1,5 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.Extensions.Options;
 

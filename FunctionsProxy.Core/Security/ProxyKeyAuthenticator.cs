@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;

@@ -1,7 +1,5 @@
 using System.Text.Json.Serialization;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;
 

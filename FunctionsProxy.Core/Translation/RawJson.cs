@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Translation;
 
