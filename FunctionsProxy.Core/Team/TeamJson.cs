@@ -8,15 +8,9 @@ internal sealed class KeyFile
     public List<ProxyKeyRecord> Keys { get; set; } = [];
 }
 
-internal sealed class UsageFile
-{
-    public List<UsageRow> Rows { get; set; } = [];
-}
-
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(KeyFile))]
-[JsonSerializable(typeof(UsageFile))]
 [JsonSerializable(typeof(KeyInfo))]
 [JsonSerializable(typeof(List<KeyInfo>))]
 [JsonSerializable(typeof(CreatedKey))]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FunctionsProxy.Anthropic;
 
 namespace FunctionsProxy.Translation;
 

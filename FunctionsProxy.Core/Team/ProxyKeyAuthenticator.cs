@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Team;
+using FunctionsProxy.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FunctionsProxy.Security;
+namespace FunctionsProxy.Team;
 
 /// <summary>
 /// Keys mode: the caller's <c>x-api-key</c> or bearer must be a live proxy key (401 otherwise, before any upstream
