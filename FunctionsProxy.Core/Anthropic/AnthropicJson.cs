@@ -18,8 +18,6 @@ public static class AnthropicJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static ReadOnlySpan<byte> StopReasonNull => "null"u8;
-
     internal static void WriteUsage(Utf8JsonWriter w, UsageTotals usage)
     {
         w.WriteStartObject("usage"u8);

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Families;
 
-/// <summary>Think tags and tool-call markup in content (protocol.md §2, §4; T43, T49), whole and in every chunking.</summary>
+/// <summary>Think tags and tool-call markup in content (docs/protocol.md §7.4, §7.5), whole and in every chunking.</summary>
 public sealed class ContentDemultiplexerTests
 {
     public static TheoryData<string> SampleNames => new(FamilySamples.All.Select(s => s.Name));
