@@ -5,7 +5,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Errors;
 
-/// <summary>Bad input and upstream failures become Anthropic errors with the right status (protocol.md §5, T63, T74–T77).</summary>
+/// <summary>Bad input and upstream failures become Anthropic errors with the right status (docs/protocol.md §8).</summary>
 public sealed class ErrorTests
 {
     private const string Hi = """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""";

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Hosting;
 
-/// <summary>The local host: health, telemetry sink, configuration validation at start (T72–T73).</summary>
+/// <summary>The local host: health, telemetry sink, configuration validation at start (docs/protocol.md §9.4).</summary>
 public sealed class HostTests
 {
     [Theory]

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Think tags and tool-call markup in content (protocol.md §2, §4; T43, T49), whole and in every chunking.</summary>
+/// <summary>Think tags and tool-call markup in content (docs/protocol.md §7.4, §7.5), whole and in every chunking.</summary>
 public sealed class ContentDemultiplexerTests
 {
     public static TheoryData<string> SampleNames => new(FamilySamples.All.Select(s => s.Name));
@@ -161,6 +161,17 @@ public sealed class ContentDemultiplexerTests
         Assert.Equal(["tool:|Bash|{\"command\":\"ls\"}"], RecordingSink.Run("<tool_call>{\"name\":\"Bash\",\"arguments\":{\"command\":\"ls\"}}").Events);
         Assert.Equal(["tool:functions.Bash:0|Bash|{\"command\":\"ls\"}"],
             RecordingSink.Run("<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{\"command\":\"ls\"}").Events);
+    }
+
+    [Fact]
+    public void Missing_value_close_ends_the_value_at_the_next_key_in_both_key_value_dialects()
+    {
+        // Qwen3-Coder and GLM share one key/value loop: a value whose close marker is missing ends where the next
+        // parameter starts, so the next parameter is not swallowed into it.
+        Assert.Equal(["tool:|Grep|{\"pattern\":\"TODO\",\"head_limit\":20}"],
+            RecordingSink.Run("<tool_call>Grep\n<arg_key>pattern</arg_key>\n<arg_value>TODO\n<arg_key>head_limit</arg_key>\n<arg_value>20</arg_value>\n</tool_call>").Events);
+        Assert.Equal(["tool:|Grep|{\"pattern\":\"TODO\",\"head_limit\":20}"],
+            RecordingSink.Run("<tool_call>\n<function=Grep>\n<parameter=pattern>\nTODO\n<parameter=head_limit>\n20\n</parameter>\n</function>\n</tool_call>").Events);
     }
 
     [Fact]

@@ -7,8 +7,8 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Backend families through the real host and the scripted upstream: markup → tool_use (T47–T49), think
-/// tags (T43), ids and names in history (T20, T47), reasoning switches (T27–T29), raw arguments (T40).</summary>
+/// <summary>Backend families through the real host and the scripted upstream: markup → tool_use (§7.5), think
+/// tags (§7.4), ids and names in history (§4.4, §4.5), reasoning switches (§7.3), raw arguments (§5.5) — docs/protocol.md.</summary>
 public sealed class FamilyEndToEndTests
 {
     public static TheoryData<string> SampleNames => new(FamilySamples.All.Select(s => s.Name));

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Anthropic thinking/effort → backend switch per profile (protocol.md §1.6; T27–T29).</summary>
+/// <summary>Anthropic thinking/effort → backend switch per profile (docs/protocol.md §7.3).</summary>
 public sealed class ReasoningSwitchTests
 {
     private static string Written(ModelProfile profile, ThinkingRequest request)

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Tolerant tool arguments (protocol.md §2; T40, T41).</summary>
+/// <summary>Tolerant tool arguments (docs/protocol.md §5.5).</summary>
 public sealed class ToolArgumentsTests
 {
     [Theory]
@@ -24,7 +24,7 @@ public sealed class ToolArgumentsTests
     }
 
     [Theory]
-    [InlineData("{'path': 'a.py',}", "{\"path\":\"a.py\"}")]                                     // T40
+    [InlineData("{'path': 'a.py',}", "{\"path\":\"a.py\"}")]
     [InlineData("{\"a\": [1, 2,], \"b\": {\"c\": 3,},}", "{\"a\":[1,2],\"b\":{\"c\":3}}")]
     [InlineData("```json\n{\"command\": \"ls\"}\n```", "{\"command\":\"ls\"}")]
     [InlineData("```\n{'x': 1}\n```", "{\"x\":1}")]

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Tool ids: valid kept, invalid encoded reversibly, missing generated (T47, T48).</summary>
+/// <summary>Tool ids: valid kept, invalid encoded reversibly, missing generated (docs/protocol.md §4.5).</summary>
 public sealed class ToolIdCodecTests
 {
     [Theory]

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.ModelFamilies;
 
-/// <summary>Tool names: TOOL_NAME_MAP both ways, long MCP names shortened deterministically (T20).</summary>
+/// <summary>Tool names: TOOL_NAME_MAP both ways, long MCP names shortened deterministically (docs/protocol.md §4.4).</summary>
 public sealed class ToolNameMapperTests
 {
     private static readonly Dictionary<string, string> NoMap = [];

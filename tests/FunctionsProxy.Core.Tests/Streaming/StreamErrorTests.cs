@@ -5,13 +5,13 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md §5, T63, T64, T66: errors before the first byte keep their status; after it they are an SSE
+/// <summary>docs/protocol.md §6.4, §6.5, §8.3: errors before the first byte keep their status; after it they are an SSE
 /// <c>error</c> event and the stream ends without a fake <c>message_stop</c>; JSON/SSE answer-shape mismatches.</summary>
 public sealed class StreamErrorTests
 {
     private const string RateLimitBody = """{"object":"error","message":"Too many requests, slow down.","type":"RateLimitError","param":null,"code":429}""";
 
-    [Fact] // T63
+    [Fact] // §8.3, §8.4
     public async Task Rate_limit_with_long_retry_after_before_any_byte_is_a_429_json_with_retry_after()
     {
         await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
@@ -64,7 +64,7 @@ public sealed class StreamErrorTests
         Assert.Equal(2, h.Upstream.ChatRequests.Count);
     }
 
-    [Theory] // T63
+    [Theory] // §8.3
     [InlineData(503, 529, "overloaded_error")]
     [InlineData(502, 529, "overloaded_error")]
     [InlineData(500, 500, "api_error")]
@@ -103,7 +103,7 @@ public sealed class StreamErrorTests
         Assert.DoesNotContain(deadUrl, text, StringComparison.Ordinal);
     }
 
-    [Fact] // T64
+    [Fact] // §6.5
     public async Task Connection_reset_mid_stream_is_an_error_event_without_message_stop()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -191,7 +191,7 @@ public sealed class StreamErrorTests
         Assert.Equal("api_error", r.Frames[^1].Json["error"]!["type"]!.GetValue<string>());
     }
 
-    [Fact] // T66
+    [Fact] // §6.4
     public async Task Stream_request_answered_with_json_gets_synthesized_events()
     {
         await using var h = await ProxyFixture.StartMappedAsync();

@@ -5,10 +5,10 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md T53–T62: the exact Anthropic event sequence for each upstream stream shape.</summary>
+/// <summary>docs/protocol.md §6.2, §5.3–§5.8: the exact Anthropic event sequence for each upstream stream shape.</summary>
 public sealed class StreamEventSequenceTests
 {
-    [Fact] // T53, T54
+    [Fact] // §6.2, §6.3
     public async Task Plain_text_stream_has_exact_sequence_and_real_usage()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -66,7 +66,7 @@ public sealed class StreamEventSequenceTests
         Assert.False(r.Headers.ContainsKey("content-length"));
     }
 
-    [Fact] // T61
+    [Fact] // §5.8
     public async Task Upstream_request_asks_for_usage_and_usage_chunk_after_finish_lands_in_message_delta()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -86,7 +86,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(0, usage["cache_read_input_tokens"]!.GetValue<long>());
     }
 
-    [Theory] // T55
+    [Theory] // §5.3, §5.6
     [InlineData("reasoning")]
     [InlineData("reasoning_content")]
     public async Task Reasoning_then_content_gives_signed_thinking_block_then_text_block(string field)
@@ -117,7 +117,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(12, r.Event("message_delta")["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T56
+    [Fact] // §5.4
     public async Task One_tool_call_with_arguments_over_many_chunks_is_one_tool_use_block()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -143,7 +143,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(44, delta["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T57
+    [Fact] // §5.4
     public async Task Arguments_before_the_name_and_a_late_id_are_kept()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -167,7 +167,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal("tool_use", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T60
+    [Fact] // §5.4
     public async Task Id_repeated_on_every_delta_still_gives_one_block()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -185,7 +185,7 @@ public sealed class StreamEventSequenceTests
         AssertSameJson(args, r.Concat(0, "partial_json"));
     }
 
-    [Fact] // T58
+    [Fact] // §5.4
     public async Task Two_parallel_calls_interleaved_become_two_sequential_blocks()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -219,7 +219,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal("tool_use", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T59
+    [Fact] // §5.3
     public async Task Text_then_tool_closes_text_before_tool_use()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -244,7 +244,7 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(25, r.Event("message_delta")["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T62, revised: an answer cut without finish_reason and [DONE] is not passed on as a whole one
+    [Fact] // §5.7, §6.1: an answer cut without finish_reason and [DONE] is not passed on as a whole one
     public async Task Eof_without_finish_or_done_is_an_error_event_not_a_normal_end()
     {
         await using var h = await ProxyFixture.StartMappedAsync();

@@ -8,11 +8,11 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md T65, T67–T69: pings while the backend is silent, cancellation reaching the backend,
+/// <summary>docs/protocol.md §6.1, §6.3, §6.6: pings while the backend is silent, cancellation reaching the backend,
 /// UTF-8 across network reads, and the SSE dialects backends actually send.</summary>
 public sealed class StreamTransportTests
 {
-    [Fact] // T65
+    [Fact] // §6.3
     public async Task Silent_upstream_gets_pings_and_the_other_events_stay_intact()
     {
         await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.PingInterval] = "0.3" });
@@ -44,7 +44,7 @@ public sealed class StreamTransportTests
         Assert.Equal("message_stop", r.Frames[^1].Event);
     }
 
-    [Fact] // T65: first ping ≤ 15 s after message_start, then every ≤ 15 s (the checker wakes every interval/4)
+    [Fact] // §6.3: first ping ≤ 15 s after message_start, then every ≤ 15 s (the checker wakes every interval/4)
     public async Task Default_ping_interval_keeps_pings_within_fifteen_seconds()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -90,7 +90,7 @@ public sealed class StreamTransportTests
         Assert.StartsWith("event: message_start\ndata: {\"type\":\"message_start\"", first, StringComparison.Ordinal);
     }
 
-    [Fact] // T67
+    [Fact] // §6.6
     public async Task Client_disconnect_closes_the_upstream_connection()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -113,7 +113,7 @@ public sealed class StreamTransportTests
         Assert.Single(h.Upstream.ChatRequests);
     }
 
-    [Fact] // T67
+    [Fact] // §6.6
     public async Task Client_disconnect_before_the_backend_answers_cancels_the_upstream_request()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -132,7 +132,7 @@ public sealed class StreamTransportTests
         await h.Upstream.ConnectionAborted.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    [Fact] // T68
+    [Fact] // §6.1
     public async Task Four_byte_utf8_character_split_across_network_writes_arrives_intact()
     {
         await using var h = await ProxyFixture.StartMappedAsync();
@@ -173,7 +173,7 @@ public sealed class StreamTransportTests
         Assert.Equal("end_turn", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T69
+    [Fact] // §6.1
     public async Task Sse_dialects_no_space_crlf_cr_comments_and_multi_line_data_are_parsed()
     {
         await using var h = await ProxyFixture.StartMappedAsync();

@@ -1,4 +1,5 @@
 using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Translation;
 
-/// <summary>OpenAI completion → Anthropic message (protocol.md §2, T37–T46, T50–T52).</summary>
+/// <summary>OpenAI completion → Anthropic message (docs/protocol.md §5).</summary>
 public sealed class NonStreamingResponseTests
 {
     private const string Hi = """{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}""";

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Translation;
 
-/// <summary>Anthropic request → the exact OpenAI body the backend receives (protocol.md §1, T01–T33).</summary>
+/// <summary>Anthropic request → the exact OpenAI body the backend receives (docs/protocol.md §2–§4).</summary>
 public sealed class RequestTranslationTests
 {
     /// <summary>Sends <paramref name="request"/> through the proxy and returns the upstream body it produced.</summary>

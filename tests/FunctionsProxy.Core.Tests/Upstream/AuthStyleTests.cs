@@ -4,7 +4,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Upstream;
 
-/// <summary>Which credential reaches the backend per CHUTES_AUTH_STYLE (T34–T35).</summary>
+/// <summary>Which credential reaches the backend per CHUTES_AUTH_STYLE (docs/protocol.md §2.7).</summary>
 public sealed class AuthStyleTests
 {
     private const string Hi = """{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""";

@@ -1,11 +1,9 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
+using FunctionsProxy.Metering;
 using Microsoft.Extensions.Logging;
 
-namespace FunctionsProxy.Metering;
+namespace FunctionsProxy.Team;
 
 /// <summary>
 /// Meters every finished model call into the usage store, per key name and model and UTC day. The write is direct

@@ -1,7 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 using FunctionsProxy.Upstream;
 
 namespace FunctionsProxy.Secrets;
@@ -12,10 +8,4 @@ public sealed class KeyVaultBackendKeyProvider(KeyVaultSecretCache secret) : IBa
     public ValueTask<string?> GetKeyAsync(CancellationToken cancellationToken) => secret.GetAsync(cancellationToken);
 
     public ValueTask<string?> RenewAfterRejectionAsync(string rejected, CancellationToken cancellationToken) => secret.RereadAfterRejectionAsync(rejected, cancellationToken);
-}
-
-/// <summary>The admin key from Key Vault (<c>PROXY_ADMIN_KEY_SECRET_NAME</c>).</summary>
-public sealed class KeyVaultAdminKeyProvider(KeyVaultSecretCache secret) : IAdminKeyProvider
-{
-    public ValueTask<string?> GetAdminKeyAsync(CancellationToken cancellationToken) => secret.GetAsync(cancellationToken);
 }

@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FunctionsProxy.Security;
+namespace FunctionsProxy.Team;
 
 /// <summary>
 /// Keys mode: the caller's <c>x-api-key</c> or bearer must be a live proxy key (401 otherwise, before any upstream

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace FunctionsProxy.Pricing;
+namespace FunctionsProxy.Catalog;
 
 /// <summary>
 /// Reads a price from one entry of the backend's model listing, in USD per 1M tokens. Shapes understood:

@@ -1,9 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.ModelFamilies;
 
-namespace FunctionsProxy.Translation;
+namespace FunctionsProxy.Anthropic;
 
 /// <summary>Copies a value of the (already validated) request document into the upstream body byte for byte.
 /// Tool schemas, descriptions and long texts are most of a Claude Code request; <see cref="JsonElement.WriteTo"/>

@@ -1,4 +1,4 @@
-namespace FunctionsProxy.Pricing;
+namespace FunctionsProxy.Catalog;
 
 /// <summary>
 /// A model's price in USD per 1 million tokens. <see cref="CacheRead"/> prices input tokens served from the
