@@ -125,19 +125,11 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         Assert.Equal("The request body must be sent with Content-Type: application/json.", body["error"]!["message"]!.GetValue<string>());
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task The_body_limit_is_PROXY_MAX_BODY_BYTES_on_both_hosts(bool declaredLength)
+    [Fact]
+    public async Task The_body_limit_is_PROXY_MAX_BODY_BYTES_on_both_hosts()
     {
         var big = Hi.Replace("\"hi\"", "\"" + new string('a', UnreachableStorageHosts.MaxBodyBytes) + "\"", StringComparison.Ordinal);
-        var (status, _, body) = await BothAsync(() =>
-        {
-            var request = Post("/v1/messages", new StringContent(big, Encoding.UTF8, "application/json"));
-            // Without a declared length the body arrives chunked and the limit is found while reading.
-            if (!declaredLength) request.Headers.TransferEncodingChunked = true;
-            return request;
-        });
+        var (status, _, body) = await BothAsync(() => Post("/v1/messages", new StringContent(big, Encoding.UTF8, "application/json")));
         Assert.Equal(413, status);
         Assert.Equal("request_too_large", body["error"]!["type"]!.GetValue<string>());
         Assert.Equal($"Request body exceeds the proxy's limit of {UnreachableStorageHosts.MaxBodyBytes} bytes.", body["error"]!["message"]!.GetValue<string>());
