@@ -45,10 +45,17 @@ public sealed class MessagesEndpoint(
             using var response = await answering.ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 throw new ProxyErrorException(await UpstreamErrorMapper.MapAsync(response, exchange.Aborted).ConfigureAwait(false));
-            var totals = exchange.Stream is null
-                ? await RelayJsonAsync(exchange, response).ConfigureAwait(false)
-                : await RelayStreamAsync(exchange, response).ConfigureAwait(false);
-            if (totals is { } t) await RecordAsync(exchange, response, t).ConfigureAwait(false);
+            if (exchange.Stream is null)
+            {
+                var (message, totals) = await ReadJsonAnswerAsync(exchange, response).ConfigureAwait(false);
+                // Recorded before the answer leaves: a client that got its answer finds its usage already counted.
+                await RecordAsync(exchange, response, totals).ConfigureAwait(false);
+                await JsonResponse.WriteAsync(context, message, static (w, m) => m.WriteTo(w)).ConfigureAwait(false);
+            }
+            else if (await RelayStreamAsync(exchange, response).ConfigureAwait(false) is { } totals)
+            {
+                await RecordAsync(exchange, response, totals).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (exchange.Aborted.IsCancellationRequested)
         {
@@ -146,8 +153,8 @@ public sealed class MessagesEndpoint(
         }
     }
 
-    /// <summary>Step 4a: a non-stream answer, read whole (an SSE answer is aggregated), then one JSON message.</summary>
-    private async Task<UsageTotals?> RelayJsonAsync(MessagesExchange exchange, HttpResponseMessage response)
+    /// <summary>Step 4a: a non-stream answer, read whole (an SSE answer is aggregated) into one message.</summary>
+    private async Task<(MessageAggregator Message, UsageTotals Usage)> ReadJsonAnswerAsync(MessagesExchange exchange, HttpResponseMessage response)
     {
         var aggregator = new MessageAggregator();
         var assembler = NewAssembler(exchange, aggregator, wholeAnswer: true);
@@ -174,8 +181,7 @@ public sealed class MessagesEndpoint(
             assembler.Accept(await UpstreamAnswer.ReadWholeAsync(response, token).ConfigureAwait(false));
         }
         assembler.Complete();
-        await JsonResponse.WriteAsync(exchange.Context, aggregator, static (w, a) => a.WriteTo(w)).ConfigureAwait(false);
-        return assembler.Usage;
+        return (aggregator, assembler.Usage);
     }
 
     /// <summary>Step 4b: the SSE answer (<see cref="SseRelay"/>). A JSON answer to a stream request is read whole
@@ -208,7 +214,7 @@ public sealed class MessagesEndpoint(
     {
         var request = exchange.Request;
         ProxyLog.MessagesCompleted(logger, exchange.LogLevel, request.Model, exchange.Model.UpstreamId, request.Stream, exchange.Body.Length,
-            exchange.UpstreamRequestBytes, exchange.Context.Response.StatusCode, (int)response.StatusCode, totals.InputTokens, totals.OutputTokens,
+            exchange.UpstreamRequestBytes, StatusCodes.Status200OK, (int)response.StatusCode, totals.InputTokens, totals.OutputTokens,
             totals.CacheReadInputTokens, (long)exchange.Elapsed.TotalMilliseconds);
         await usage.RecordAsync(exchange.Client, exchange.Model.UpstreamId, totals, CancellationToken.None).ConfigureAwait(false);
     }
