@@ -7,6 +7,7 @@ using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Metering;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
@@ -27,7 +28,8 @@ namespace FunctionsProxy.Endpoints;
 /// </summary>
 public sealed class MessagesEndpoint(
     IClientAuthenticator authenticator,
-    IModelResolver resolver,
+    ModelCandidatePlanner planner,
+    FallbackInvoker invoker,
     BackendCredentials credentials,
     UpstreamClient upstream,
     IUsageRecorder usage,
@@ -35,6 +37,9 @@ public sealed class MessagesEndpoint(
     ILogger<MessagesEndpoint> logger,
     TimeProvider time)
 {
+    /// <summary>Response header naming the backend model that produced the answer (the body keeps the client's id).</summary>
+    public const string BackendModelHeader = "x-backend-model";
+
     public async Task HandleAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
@@ -56,15 +61,16 @@ public sealed class MessagesEndpoint(
             using var body = await RequestBody.ReadAsync(context.Request, o.MaxRequestBodyBytes, ct).ConfigureAwait(false);
             var request = MessagesRequest.Parse(body.Document.RootElement, logger: logger);
             var (primary, fallback) = await credentials.SelectAsync(client, ct).ConfigureAwait(false);
-            var model = await resolver.ResolveAsync(request.Model, primary, ct).ConfigureAwait(false);
+            // The models this request may go to, in order (routes, then the MODEL_MAP chain); usually just one.
+            var plan = await planner.PlanAsync(request, body.Length, primary, ct).ConfigureAwait(false);
             var toolNames = new ToolNameMapper(o.ToolNameMap);
 
             using var upstreamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             upstreamCts.CancelAfter(o.UpstreamTimeout);
             var call = new UpstreamCall(upstream, request, toolNames, o, body.Length);
-            using var payload = call.Translate(model);
             var estimate = Math.Max(1, body.Length / 4);
-            var answering = AnswerAsync(call, payload, model, primary, fallback, upstreamCts.Token, ct);
+            // Falls back to the next model on a backend failure; all of it before any answer is read (see FallbackInvoker).
+            var answering = invoker.SendAsync(call, plan, primary, fallback, upstreamCts.Token, ct);
             string? committedId = null;
             if (request.Stream)
             {
@@ -75,8 +81,11 @@ public sealed class MessagesEndpoint(
                 if (o.StreamCommitAfter <= TimeSpan.Zero || !await StreamWaits.FinishesWithinAsync(answering, o.StreamCommitAfter, time).ConfigureAwait(false))
                     committedId = await CommitAsync(context, stream, request.Model, estimate, answering, upstreamCts).ConfigureAwait(false);
             }
-            var (response, answeredModel) = await answering.ConfigureAwait(false);
-            model = answeredModel;
+            var answer = await answering.ConfigureAwait(false);
+            var (response, model) = (answer.Response, answer.Model);
+            // The client's model id stays in the body; which backend model answered is a header (when the headers are
+            // not out yet), the log line and the usage row.
+            if (!context.Response.HasStarted) context.Response.Headers[BackendModelHeader] = model.UpstreamId;
 
             using (response)
             {
@@ -93,7 +102,7 @@ public sealed class MessagesEndpoint(
 
                 if (totals is { } t)
                 {
-                    ProxyLog.MessagesCompleted(logger, level, request.Model, model.UpstreamId, request.Stream, body.Length, payload.WrittenCount,
+                    ProxyLog.MessagesCompleted(logger, level, request.Model, model.UpstreamId, request.Stream, body.Length, answer.UpstreamBytes,
                         context.Response.StatusCode, (int)response.StatusCode, t.InputTokens, t.OutputTokens, t.CacheReadInputTokens,
                         (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     await usage.RecordAsync(client, model.UpstreamId, new UsageTotals(t.InputTokens, t.OutputTokens, t.CacheReadInputTokens), CancellationToken.None).ConfigureAwait(false);
@@ -158,44 +167,10 @@ public sealed class MessagesEndpoint(
         }
     }
 
-    /// <summary>Sends the request, then the corrected-model retry on 404 and the fallback key on 401/403.</summary>
-    private async Task<(HttpResponseMessage Response, ResolvedModel Model)> AnswerAsync(UpstreamCall call, PooledBufferWriter payload, ResolvedModel model,
-        string? primary, string? fallback, CancellationToken upstreamToken, CancellationToken ct)
-    {
-        var response = await call.SendAsync(payload, primary, upstreamToken).ConfigureAwait(false);
-
-        // One corrected retry when the backend does not know the model (casing fix after a refresh).
-        if (response.StatusCode == HttpStatusCode.NotFound
-            && await resolver.ResolveAfterNotFoundAsync(model, primary, ct).ConfigureAwait(false) is { } corrected
-            && corrected.UpstreamId != model.UpstreamId)
-        {
-            ProxyLog.RetryingWithCorrectedModel(logger, model.UpstreamId, corrected.UpstreamId);
-            response.Dispose();
-            model = corrected;
-            using var retryPayload = call.Translate(model);
-            response = await call.SendAsync(retryPayload, primary, upstreamToken).ConfigureAwait(false);
-        }
-        // The server's key was rotated (vault and backend): retry once with the renewed key rather than fail until the
-        // next scheduled re-read.
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-            && await credentials.RenewAfterRejectionAsync(primary, ct).ConfigureAwait(false) is { } renewed)
-        {
-            response.Dispose();
-            response = await call.SendAsync(payload, renewed, upstreamToken).ConfigureAwait(false);
-        }
-        // CHUTES_AUTH_STYLE=both: the caller's key when the backend refuses the configured one.
-        if (fallback is not null && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-        {
-            response.Dispose();
-            response = await call.SendAsync(payload, fallback, upstreamToken).ConfigureAwait(false);
-        }
-        return (response, model);
-    }
-
     /// <summary>Commits a stream whose backend has not answered yet: 200, SSE headers and <c>message_start</c> (the
     /// client's model id, the input estimate), which also starts the pings. Returns the message id.</summary>
     private static async Task<string> CommitAsync(HttpContext context, SseResponder stream, string requestedModel, long estimate,
-        Task<(HttpResponseMessage Response, ResolvedModel Model)> answering, CancellationTokenSource upstreamCts)
+        Task<UpstreamAnswer> answering, CancellationTokenSource upstreamCts)
     {
         var messageId = MessageAssembler.NewMessageId();
         try

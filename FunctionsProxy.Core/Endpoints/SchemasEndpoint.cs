@@ -2,6 +2,7 @@ using System.Text.Json;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Errors;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Security;
 using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,8 @@ namespace FunctionsProxy.Endpoints;
 
 /// <summary><c>GET /_schemas</c>: what discovery learned, when, from which store, and the effective maps. Never a
 /// key, never the backend's address.</summary>
-public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
+public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options,
+    ModelCircuitBreaker breaker)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -23,9 +25,10 @@ public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendC
         }
         var (credential, _) = await credentials.SelectAsync(auth.Client!, context.RequestAborted);
         var snapshot = await catalog.GetAsync(credential, context.RequestAborted);
-        await JsonResponse.WriteAsync(context, (snapshot, catalog, options.Value), static (w, s) =>
+        await breaker.SyncAsync(context.RequestAborted);
+        await JsonResponse.WriteAsync(context, (snapshot, catalog, options.Value, breaker), static (w, s) =>
         {
-            var (snapshot, catalog, o) = s;
+            var (snapshot, catalog, o, breaker) = s;
             w.WriteStartObject();
             if (snapshot is null) w.WriteNull("refreshed_at"u8); else w.WriteString("refreshed_at"u8, snapshot.RefreshedAt);
             w.WriteString("source"u8, snapshot?.Source ?? "none");
@@ -39,6 +42,7 @@ public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendC
             w.WriteEndArray();
             WriteMap(w, "model_map"u8, o.ModelMap);
             WriteMap(w, "tool_name_map"u8, o.ToolNameMap);
+            FallbackSchema.Write(w, o, breaker);
             w.WriteEndObject();
         });
     }

@@ -1,6 +1,7 @@
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Metering;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Secrets;
@@ -36,6 +37,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<IUsageRecorder, NullUsageRecorder>();
         services.AddFunctionsProxyFamilies(configuration);
         services.AddFunctionsProxyCatalog(configuration);
+        services.AddFunctionsProxyFallback(configuration);
         services.AddSingleton<BackendCredentials>();
         services.AddUpstreamHttpClient();
 
