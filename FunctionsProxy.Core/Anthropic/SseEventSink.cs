@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 

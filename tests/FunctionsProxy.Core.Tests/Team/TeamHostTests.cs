@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -109,7 +110,7 @@ public sealed class TeamHostTests
     public async Task Admin_endpoints_create_list_rotate_revoke_and_refuse_wrong_admin_keys()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
-        var time = new ManualTime(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
         await using var proxy = await ProxyServer.StartAsync(upstream, KeysMode(), b =>
         {
             b.Services.Configure<TeamOptions>(o => o.KeyCacheTtl = TimeSpan.Zero);
