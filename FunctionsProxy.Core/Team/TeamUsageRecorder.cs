@@ -1,6 +1,6 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Security;
 using FunctionsProxy.Metering;
+using FunctionsProxy.Security;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Team;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -10,6 +9,7 @@ using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Team;

@@ -23,11 +23,10 @@ public sealed class ChatRequestWriterTests
         using var document = JsonDocument.Parse(request);
         var parsed = MessagesRequest.Parse(document.RootElement);
         var model = new ResolvedModel(parsed.Model, parsed.Model, ModelProfile.Default, capabilities);
-        var options = new ProxyOptions { DropBillingHeader = dropBillingHeader };
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, AnthropicJson.WriterOptions))
         {
-            new ChatRequestWriter(parsed, model, options, new ToolNameMapper(new Dictionary<string, string>())).Write(writer, parsed.Stream);
+            new ChatRequestWriter(parsed, model, dropBillingHeader, new ToolNameMapper(new Dictionary<string, string>())).Write(writer, parsed.Stream);
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
