@@ -85,7 +85,7 @@ public sealed class MessagesEndpoint(
             var (response, model) = (answer.Response, answer.Model);
             // The client's model id stays in the body; which backend model answered is a header (when the headers are
             // not out yet), the log line and the usage row.
-            if (!context.Response.HasStarted) context.Response.Headers[BackendModelHeader] = model.UpstreamId;
+            if (!context.Response.HasStarted && IsHeaderSafe(model.UpstreamId)) context.Response.Headers[BackendModelHeader] = model.UpstreamId;
 
             using (response)
             {
@@ -370,6 +370,16 @@ public sealed class MessagesEndpoint(
     }
 
     private const int WholeAnswerWindow = int.MaxValue / 2;
+
+    /// <summary>An id that can go into a header as is: backend ids are short visible ASCII, but an unmapped id is the
+    /// client's own string, and a control character or non-ASCII letter in a header value makes the server throw.</summary>
+    private static bool IsHeaderSafe(string id)
+    {
+        if (id.Length is 0 or > 256) return false;
+        foreach (var c in id)
+            if (c is < '!' or > '~') return false;
+        return true;
+    }
 
     private static bool IsEventStream(HttpResponseMessage response)
         => response.Content.Headers.ContentType?.MediaType is { } mt && mt.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);

@@ -301,6 +301,26 @@ public sealed class FallbackTests
         Assert.Equal([First, Second, First], ModelsAsked(upstream));
     }
 
+    [Theory]
+    [InlineData("org/m\u00f6del")]
+    [InlineData("org/model\u0000x")]
+    [InlineData("org/model name")]
+    public async Task A_model_id_that_cannot_be_a_header_value_is_answered_without_the_header(string id)
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("/v1/chat/completions", _ => Answer(false, "ok"));
+        await using var proxy = await StartAsync(upstream);
+
+        using var response = await proxy.PostMessagesAsync(new JsonObject
+        {
+            ["model"] = id, ["max_tokens"] = 10, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
+        }.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("x-backend-model"));
+        Assert.Equal(id, JsonNode.Parse(await response.Content.ReadAsStringAsync())!["model"]!.GetValue<string>());
+    }
+
     private static async Task<string> SchemasCoolingAsync(ProxyServer proxy)
         => JsonNode.Parse(await proxy.Client.GetStringAsync("/_schemas"))!["circuit_breaker"]!["cooling_down"]!.ToJsonString();
 }
