@@ -170,7 +170,7 @@ public sealed class MessagesEndpoint(
     /// <summary>Commits a stream whose backend has not answered yet: 200, SSE headers and <c>message_start</c> (the
     /// client's model id, the input estimate), which also starts the pings. Returns the message id.</summary>
     private static async Task<string> CommitAsync(HttpContext context, SseResponder stream, string requestedModel, long estimate,
-        Task<UpstreamAnswer> answering, CancellationTokenSource upstreamCts)
+        Task<ModelAnswer> answering, CancellationTokenSource upstreamCts)
     {
         var messageId = MessageAssembler.NewMessageId();
         try

@@ -13,7 +13,7 @@ namespace FunctionsProxy.Upstream;
 /// <summary>
 /// Sends a request down its <see cref="ModelPlan"/>: each model with the same retries a single model gets (the casing
 /// fix after a 404, the renewed or the caller's key after a 401/403), and on a failure the next model may fix (see
-/// <see cref="UpstreamFailure"/>) the next one. All of it happens before the response is read, so nothing of an answer
+/// <see cref="ModelFailure"/>) the next one. All of it happens before the response is read, so nothing of an answer
 /// has reached the client when the model changes; a committed stream has sent only <c>message_start</c> and pings,
 /// which carry the client's model id and no content. Outcomes feed the <see cref="ModelCircuitBreaker"/>.
 /// </summary>
@@ -24,20 +24,20 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
     /// <param name="ct">The client's token (for catalog refreshes that must not count against the backend's time).</param>
     /// <remarks>The first model's body is written before this returns, so a request no model could take (a forced tool
     /// for a model without tools) fails here, before a stream is committed, with its HTTP status.</remarks>
-    internal Task<UpstreamAnswer> SendAsync(UpstreamCall call, ModelPlan plan, string? primary, string? fallback,
+    internal Task<ModelAnswer> SendAsync(UpstreamCall call, ModelPlan plan, string? primary, string? fallback,
         CancellationToken upstreamToken, CancellationToken ct)
     {
         var first = call.Translate(plan.Primary);
         return RunAsync(call, plan, first, primary, fallback, upstreamToken, ct);
     }
 
-    private async Task<UpstreamAnswer> RunAsync(UpstreamCall call, ModelPlan plan, PooledBufferWriter? first, string? primary, string? fallback,
+    private async Task<ModelAnswer> RunAsync(UpstreamCall call, ModelPlan plan, PooledBufferWriter? first, string? primary, string? fallback,
         CancellationToken upstreamToken, CancellationToken ct)
     {
         var o = options.Value;
         var level = o.Debug ? LogLevel.Information : LogLevel.Debug;
         var candidates = plan.Candidates;
-        UpstreamAnswer? failed = null;
+        ModelAnswer? failed = null;
         var tried = 0;
         try
         {
@@ -62,7 +62,7 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                 using (payload)
                 {
                     tried = i + 1;
-                    UpstreamFailureKind failure;
+                    ModelFailureKind failure;
                     HttpResponseMessage? response = null;
                     // Every model but the last must send its headers within MODEL_FIRST_BYTE_TIMEOUT: a cold one should
                     // not eat the time the next one needs. The last has what is left of PROXY_UPSTREAM_TIMEOUT.
@@ -71,15 +71,15 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                     try
                     {
                         (response, model) = await AttemptAsync(call, payload, model, primary, fallback, attempt?.Token ?? upstreamToken, ct).ConfigureAwait(false);
-                        failure = UpstreamFailure.Classify(response.StatusCode);
+                        failure = ModelFailure.Classify(response.StatusCode);
                     }
                     catch (HttpRequestException) when (!last)
                     {
-                        failure = UpstreamFailureKind.Unreachable;
+                        failure = ModelFailureKind.Unreachable;
                     }
                     catch (OperationCanceledException) when (!last && !upstreamToken.IsCancellationRequested && firstByte!.IsCancellationRequested)
                     {
-                        failure = UpstreamFailureKind.FirstByteTimeout;
+                        failure = ModelFailureKind.FirstByteTimeout;
                     }
                     catch (Exception) when (last)
                     {
@@ -88,22 +88,22 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                         throw;
                     }
 
-                    if (failure == UpstreamFailureKind.None)
+                    if (failure == ModelFailureKind.None)
                     {
                         if (response!.IsSuccessStatusCode) breaker.ReportSuccess(model.UpstreamId);
                         else breaker.ReleaseProbe(model.UpstreamId); // a refusal the client caused says nothing about the model
                         FallbackLog.Served(logger, level, model.Requested, model.UpstreamId, tried, candidates.Count, plan.Route);
-                        return new UpstreamAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
+                        return new ModelAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
                     }
                     breaker.ReportFailure(model.UpstreamId);
-                    var answer = response is null ? null : new UpstreamAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
+                    var answer = response is null ? null : new ModelAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
                     if (last)
                     {
                         failed?.Response.Dispose();
                         failed = null;
                         return answer!;
                     }
-                    FallbackLog.FallingBack(logger, level, model.UpstreamId, UpstreamFailure.Describe(failure, response?.StatusCode), candidates[i + 1].Model.UpstreamId);
+                    FallbackLog.FallingBack(logger, level, model.UpstreamId, ModelFailure.Describe(failure, response?.StatusCode), candidates[i + 1].Model.UpstreamId);
                     // The failed answer is kept until another replaces it: if every later model cannot even be asked,
                     // the client still gets a real backend error rather than none.
                     failed?.Response.Dispose();
@@ -123,7 +123,7 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
         }
     }
 
-    private static UpstreamAnswer Keep(ref UpstreamAnswer? failed)
+    private static ModelAnswer Keep(ref ModelAnswer? failed)
     {
         var kept = failed!;
         failed = null;

@@ -6,4 +6,4 @@ namespace FunctionsProxy.Upstream;
 /// it, and how the chain got there.</summary>
 /// <param name="UpstreamBytes">Size of the body sent to <paramref name="Model"/>.</param>
 /// <param name="Attempt">1-based position of <paramref name="Model"/> among the candidates tried.</param>
-public sealed record UpstreamAnswer(HttpResponseMessage Response, ResolvedModel Model, int UpstreamBytes, int Attempt, int Candidates);
+public sealed record ModelAnswer(HttpResponseMessage Response, ResolvedModel Model, int UpstreamBytes, int Attempt, int Candidates);

@@ -1,9 +1,9 @@
 using System.Net;
 
-namespace FunctionsProxy.Upstream;
+namespace FunctionsProxy.Fallback;
 
 /// <summary>Why a backend attempt produced no answer, as far as choosing the next model is concerned.</summary>
-public enum UpstreamFailureKind
+public enum ModelFailureKind
 {
     /// <summary>An answer (2xx), or an error the next model would repeat (the client's request is at fault).</summary>
     None,
@@ -20,23 +20,23 @@ public enum UpstreamFailureKind
 /// 5xx, a 429 the back-off gave up on, a model that does not exist, no connection, no response headers in time. What
 /// the client caused (400/422 invalid request or context too long, 413, 401/403 credentials) is answered as is,
 /// because every model would refuse it the same way.</summary>
-public static class UpstreamFailure
+public static class ModelFailure
 {
-    public static UpstreamFailureKind Classify(HttpStatusCode status) => (int)status switch
+    public static ModelFailureKind Classify(HttpStatusCode status) => (int)status switch
     {
-        >= 500 and < 600 => UpstreamFailureKind.ServerError,
-        429 => UpstreamFailureKind.RateLimited,
-        404 => UpstreamFailureKind.ModelNotFound,
-        _ => UpstreamFailureKind.None,
+        >= 500 and < 600 => ModelFailureKind.ServerError,
+        429 => ModelFailureKind.RateLimited,
+        404 => ModelFailureKind.ModelNotFound,
+        _ => ModelFailureKind.None,
     };
 
-    public static string Describe(UpstreamFailureKind kind, HttpStatusCode? status = null) => kind switch
+    public static string Describe(ModelFailureKind kind, HttpStatusCode? status = null) => kind switch
     {
-        UpstreamFailureKind.ServerError => $"HTTP {(int)(status ?? HttpStatusCode.InternalServerError)}",
-        UpstreamFailureKind.RateLimited => "HTTP 429",
-        UpstreamFailureKind.ModelNotFound => "HTTP 404, model not found",
-        UpstreamFailureKind.Unreachable => "unreachable",
-        UpstreamFailureKind.FirstByteTimeout => "no response headers in time",
+        ModelFailureKind.ServerError => $"HTTP {(int)(status ?? HttpStatusCode.InternalServerError)}",
+        ModelFailureKind.RateLimited => "HTTP 429",
+        ModelFailureKind.ModelNotFound => "HTTP 404, model not found",
+        ModelFailureKind.Unreachable => "unreachable",
+        ModelFailureKind.FirstByteTimeout => "no response headers in time",
         _ => "none",
     };
 }
