@@ -1,3 +1,4 @@
+using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
@@ -8,6 +9,7 @@ using FunctionsProxy.Secrets;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
+using FunctionsProxy.Tokens;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +31,7 @@ public static class ProxyServiceCollectionExtensions
         if (TableStorage.FromConfiguration(configuration) is { } tables) services.TryAddSingleton(tables);
 
         services.AddFunctionsProxyTeam(configuration);
+        services.AddFunctionsProxyAdminConsole();
         services.TryAddSingleton<SecretScrubber>();
         services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamHostOptionsValidator(configuration));
         services.TryAddSingleton<IBackendKeyProvider, ConfiguredBackendKeyProvider>();
@@ -37,6 +40,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<IUsageRecorder, NullUsageRecorder>();
         services.AddFunctionsProxyFamilies(configuration);
         services.AddFunctionsProxyCatalog(configuration);
+        services.AddFunctionsProxyTokens();
         services.AddFunctionsProxyFallback(configuration);
         services.AddSingleton<BackendCredentials>();
         services.AddUpstreamHttpClient();
