@@ -55,8 +55,11 @@ param backendBaseUrl string = 'https://llm.chutes.ai'
 
 // An object, not a string: azd puts the text of MODEL_MAP into the parameters file, so a JSON map only survives as a
 // JSON value; resources.bicep writes it back as one app-setting string.
-@description('MODEL_MAP: JSON object, client model id (or haiku/sonnet/opus) -> backend model id.')
+@description('MODEL_MAP: JSON object, client model id (or haiku/sonnet/opus) -> backend model id, or an ordered list of them (a fallback chain).')
 param modelMap object = {}
+
+@description('MODEL_ROUTES: JSON object, {"long_context":{"min_input_tokens":N,"model":...},"thinking":{"model":...}}; tried before MODEL_MAP.')
+param modelRoutes object = {}
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -80,6 +83,7 @@ module resources 'resources.bicep' = {
     proxyAdminKey: proxyAdminKey
     backendBaseUrl: backendBaseUrl
     modelMap: modelMap
+    modelRoutes: modelRoutes
   }
 }
 

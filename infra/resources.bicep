@@ -16,6 +16,7 @@ param proxyAdminKey string
 
 param backendBaseUrl string
 param modelMap object
+param modelRoutes object = {}
 
 var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
@@ -199,6 +200,10 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'CHUTES_AUTH_STYLE', value: 'env' }
         { name: 'PROXY_UPSTREAM_TIMEOUT', value: '210' }
         { name: 'MODEL_MAP', value: string(modelMap) }
+        { name: 'MODEL_ROUTES', value: string(modelRoutes) }
+        { name: 'MODEL_COOLDOWN', value: '60' }
+        { name: 'MODEL_FAILURE_THRESHOLD', value: '3' }
+        { name: 'MODEL_FIRST_BYTE_TIMEOUT', value: '60' }
         { name: 'TOOL_NAME_MAP', value: '{}' }
         { name: 'MODEL_PROFILES', value: '{}' }
         { name: 'MODEL_PRICES', value: '{}' }

@@ -17,12 +17,19 @@ public sealed class CatalogModelResolver(IOptions<ProxyOptions> options, ModelCa
         return Resolve(requested, snapshot is null ? null : id => Lookup(snapshot, id));
     }
 
+    public override async ValueTask<ResolvedModel> ResolveTargetAsync(string requested, string target, string? backendCredential, CancellationToken cancellationToken)
+    {
+        var snapshot = await catalog.GetAsync(backendCredential, cancellationToken).ConfigureAwait(false);
+        return Resolve(requested, snapshot is null ? null : id => Lookup(snapshot, id), target);
+    }
+
     public override async ValueTask<ResolvedModel?> ResolveAfterNotFoundAsync(ResolvedModel model, string? backendCredential, CancellationToken cancellationToken)
     {
         if (!_options.Value.AutoFixModelCase) return null;
         var snapshot = await catalog.RefreshAsync(backendCredential, force: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (snapshot is null) return null;
-        var corrected = Resolve(model.Requested, id => Lookup(snapshot, id));
+        // The same member of the chain, not the chain's first: a fallback's casing is fixed for the fallback.
+        var corrected = Resolve(model.Requested, id => Lookup(snapshot, id), model.Configured);
         return corrected.UpstreamId == model.UpstreamId ? null : corrected;
     }
 

@@ -9,6 +9,10 @@ public interface IModelResolver
     /// <param name="cancellationToken">The request's token.</param>
     ValueTask<ResolvedModel> ResolveAsync(string requested, string? backendCredential, CancellationToken cancellationToken);
 
+    /// <summary>Resolves <paramref name="target"/>, a backend id a fallback chain or routing rule chose for
+    /// <paramref name="requested"/>, exactly as a mapped primary: suffix, casing, capabilities, family profile.</summary>
+    ValueTask<ResolvedModel> ResolveTargetAsync(string requested, string target, string? backendCredential, CancellationToken cancellationToken);
+
     /// <summary>Called once after the backend answered 404 for <paramref name="model"/>: refresh what is known and
     /// return a corrected resolution, or null when nothing better is known (no retry then).</summary>
     ValueTask<ResolvedModel?> ResolveAfterNotFoundAsync(ResolvedModel model, string? backendCredential, CancellationToken cancellationToken);

@@ -8,4 +8,9 @@ namespace FunctionsProxy.Catalog;
 /// <param name="Profile">The family profile for <paramref name="UpstreamId"/>.</param>
 /// <param name="Capabilities">What discovery knows about the model, when it knows it.</param>
 /// <param name="ForceThinking">The id carried a <c>:thinking</c>-style suffix.</param>
-public sealed record ResolvedModel(string Requested, string UpstreamId, ModelProfile Profile, ModelCapabilities? Capabilities, bool ForceThinking = false);
+public sealed record ResolvedModel(string Requested, string UpstreamId, ModelProfile Profile, ModelCapabilities? Capabilities, bool ForceThinking = false)
+{
+    /// <summary>The backend id as configured (map value, chain or route member), before the casing fix: what a
+    /// re-resolution after a 404 starts from. Null means "map <see cref="Requested"/> again".</summary>
+    public string? Configured { get; init; }
+}

@@ -17,8 +17,25 @@ public sealed class ProxyOptions
     /// Below Azure's 230 s front-end limit so the client gets an Anthropic error rather than a dropped socket.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(210);
 
-    /// <summary>Client model id → backend model id.</summary>
+    /// <summary>Client model id → backend model id (the first of its chain when <c>MODEL_MAP</c> lists several).</summary>
     public IReadOnlyDictionary<string, string> ModelMap { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Client model id → ordered backend model ids: the first serves, the next ones answer when it fails before
+    /// any output. Same keys as <see cref="ModelMap"/>; a single id is a chain of one.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ModelChains { get; set; } = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+
+    /// <summary>Models chosen by request size and thinking, tried before the map's chain (<c>MODEL_ROUTES</c>).</summary>
+    public ModelRoutes ModelRoutes { get; set; } = ModelRoutes.None;
+
+    /// <summary>How long a model that keeps failing is skipped before one request probes it again.</summary>
+    public TimeSpan ModelCooldown { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Consecutive failures after which a model cools down; 0 turns the circuit breaker off.</summary>
+    public int ModelFailureThreshold { get; set; } = 3;
+
+    /// <summary>How long a model with another one behind it in its chain may take to send its response headers before
+    /// the next one is tried. The last model of a chain has the whole <see cref="UpstreamTimeout"/>.</summary>
+    public TimeSpan ModelFirstByteTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Client tool name → backend tool name (applied both ways).</summary>
     public IReadOnlyDictionary<string, string> ToolNameMap { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);

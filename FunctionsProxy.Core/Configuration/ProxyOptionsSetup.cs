@@ -35,7 +35,15 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
                 errors.Add($"{SettingNames.AuthStyle} must be one of auto, header, env, both.");
         }
         options.UpstreamTimeout = Seconds(c, SettingNames.UpstreamTimeout, options.UpstreamTimeout, errors);
-        options.ModelMap = StringMap(c, SettingNames.ModelMap, options.ModelMap, errors);
+        if (ModelChainMap.Parse(Get(c, SettingNames.ModelMap), SettingNames.ModelMap, errors) is { } chains)
+        {
+            options.ModelChains = chains;
+            options.ModelMap = ModelChainMap.Primaries(chains);
+        }
+        options.ModelRoutes = ModelRoutes.Parse(Get(c, SettingNames.ModelRoutes), errors);
+        options.ModelCooldown = Seconds(c, SettingNames.ModelCooldown, options.ModelCooldown, errors);
+        options.ModelFailureThreshold = (int)Math.Min(int.MaxValue, Long(c, SettingNames.ModelFailureThreshold, options.ModelFailureThreshold, errors));
+        options.ModelFirstByteTimeout = Seconds(c, SettingNames.ModelFirstByteTimeout, options.ModelFirstByteTimeout, errors);
         options.ToolNameMap = StringMap(c, SettingNames.ToolNameMap, options.ToolNameMap, errors);
         options.AutoFixModelCase = Bool(c, SettingNames.AutoFixModelCase, options.AutoFixModelCase, errors);
         options.DropBillingHeader = Bool(c, SettingNames.DropBillingHeader, options.DropBillingHeader, errors);

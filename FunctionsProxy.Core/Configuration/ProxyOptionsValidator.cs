@@ -23,6 +23,9 @@ internal sealed class ProxyOptionsValidator(IConfiguration? configuration = null
         if (options.MaxRequestBodyBytes < 1024) failures.Add($"{SettingNames.MaxRequestBodyBytes} must be at least 1024.");
         if (options.CountTokensMode is not ("local" or "backend")) failures.Add($"{SettingNames.CountTokensMode} must be local or backend.");
         if (options.Tokenizer != "o200k_base") failures.Add($"{SettingNames.Tokenizer}: only o200k_base is available.");
+        if (options.ModelFailureThreshold > 100) failures.Add($"{SettingNames.ModelFailureThreshold} must be at most 100 (0 turns the breaker off).");
+        if (options.ModelFailureThreshold > 0 && options.ModelCooldown <= TimeSpan.Zero) failures.Add($"{SettingNames.ModelCooldown} must be greater than 0 (set {SettingNames.ModelFailureThreshold}=0 to turn the breaker off).");
+        if (options.ModelFirstByteTimeout <= TimeSpan.Zero) failures.Add($"{SettingNames.ModelFirstByteTimeout} must be greater than 0.");
         if (options.PingInterval <= TimeSpan.Zero) failures.Add($"{SettingNames.PingInterval} must be greater than 0.");
         // An app setting whose Key Vault reference did not resolve arrives as the literal reference: never send it.
         if (options.ApiKey?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)

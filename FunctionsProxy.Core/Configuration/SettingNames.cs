@@ -69,4 +69,10 @@ public static class SettingNames
 
     // Functions timer schedule (NCRONTAB, resolved by the Functions host as %MODEL_REFRESH_SCHEDULE%).
     public const string ModelRefreshSchedule = "MODEL_REFRESH_SCHEDULE";
+
+    // Fallback: routing rules tried before MODEL_MAP's chains, and the per-model circuit breaker.
+    public const string ModelRoutes = "MODEL_ROUTES";
+    public const string ModelCooldown = "MODEL_COOLDOWN";
+    public const string ModelFailureThreshold = "MODEL_FAILURE_THRESHOLD";
+    public const string ModelFirstByteTimeout = "MODEL_FIRST_BYTE_TIMEOUT";
 }

@@ -1,10 +1,10 @@
-using System.Net;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Metering;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Security;
@@ -23,7 +23,8 @@ namespace FunctionsProxy.Endpoints;
 /// byte keep their HTTP status; after it they become an SSE <c>error</c> event.
 /// </summary>
 public sealed class MessagesEndpoint(
-    IModelResolver resolver,
+    ModelCandidatePlanner planner,
+    FallbackInvoker invoker,
     BackendCredentials credentials,
     UpstreamClient upstream,
     IUsageRecorder usage,
@@ -31,6 +32,9 @@ public sealed class MessagesEndpoint(
     ILogger<MessagesEndpoint> logger,
     TimeProvider time)
 {
+    /// <summary>Response header naming the backend model that produced the answer (the body keeps the client's id).</summary>
+    public const string BackendModelHeader = "x-backend-model";
+
     public async Task HandleAsync(HttpContext context, ClientContext client)
     {
         await using var exchange = new MessagesExchange(context, client, options.Value);
@@ -38,11 +42,15 @@ public sealed class MessagesEndpoint(
         {
             await ReadRequestAsync(exchange).ConfigureAwait(false);
             var call = new UpstreamCall(upstream, exchange.Request, exchange.ToolNames, exchange.Options, exchange.Body.Length);
-            using var payload = call.Translate(exchange.Model);
-            exchange.UpstreamRequestBytes = payload.WrittenCount;
-            var answering = SendAsync(exchange, call, payload);
+            // Step 2: the model plan, each model with its 404 casing fix and key retries, the next model on a backend
+            // failure; all of it before any answer is read (FallbackInvoker).
+            var answering = invoker.SendAsync(call, exchange.Plan, exchange.PrimaryKey, exchange.FallbackKey, exchange.Upstream.Token, exchange.Aborted);
             await CommitStreamIfBackendIsSlowAsync(exchange, answering).ConfigureAwait(false);
-            using var response = await answering.ConfigureAwait(false);
+            var answer = await answering.ConfigureAwait(false);
+            using var response = answer.Response;
+            exchange.Model = answer.Model;
+            exchange.UpstreamRequestBytes = answer.UpstreamBytes;
+            SetBackendModelHeader(exchange);
             if (!response.IsSuccessStatusCode)
                 throw new ProxyErrorException(await UpstreamErrorMapper.MapAsync(response, exchange.Aborted).ConfigureAwait(false));
             if (exchange.Stream is null)
@@ -74,56 +82,22 @@ public sealed class MessagesEndpoint(
         }
     }
 
-    /// <summary>Step 1: the body (size limit, JSON, validation), the backend keys, and the backend model.</summary>
+    /// <summary>Step 1: the body (size limit, JSON, validation), the backend keys, and the backend models to try.</summary>
     private async Task ReadRequestAsync(MessagesExchange exchange)
     {
         exchange.Body = await RequestBody.ReadAsync(exchange.Context.Request, exchange.Options.MaxRequestBodyBytes, exchange.Aborted).ConfigureAwait(false);
         exchange.Request = MessagesRequest.Parse(exchange.Body.Document.RootElement, logger: logger);
         (exchange.PrimaryKey, exchange.FallbackKey) = await credentials.SelectAsync(exchange.Client, exchange.Aborted).ConfigureAwait(false);
-        exchange.Model = await resolver.ResolveAsync(exchange.Request.Model, exchange.PrimaryKey, exchange.Aborted).ConfigureAwait(false);
-    }
-
-    /// <summary>Step 2: sends the request, then the corrected-model retry on 404 and the renewed or fallback key on
-    /// 401/403.</summary>
-    private async Task<HttpResponseMessage> SendAsync(MessagesExchange exchange, UpstreamCall call, PooledBufferWriter payload)
-    {
-        var token = exchange.Upstream.Token;
-        var primary = exchange.PrimaryKey;
-        var response = await call.SendAsync(payload, primary, token).ConfigureAwait(false);
-
-        // One corrected retry when the backend does not know the model (casing fix after a refresh).
-        if (response.StatusCode == HttpStatusCode.NotFound
-            && await resolver.ResolveAfterNotFoundAsync(exchange.Model, primary, exchange.Aborted).ConfigureAwait(false) is { } corrected
-            && corrected.UpstreamId != exchange.Model.UpstreamId)
-        {
-            ProxyLog.RetryingWithCorrectedModel(logger, exchange.Model.UpstreamId, corrected.UpstreamId);
-            response.Dispose();
-            exchange.Model = corrected;
-            using var retryPayload = call.Translate(corrected);
-            response = await call.SendAsync(retryPayload, primary, token).ConfigureAwait(false);
-        }
-        // The server's key was rotated (vault and backend): retry once with the renewed key rather than fail until the
-        // next scheduled re-read.
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-            && await credentials.RenewAfterRejectionAsync(primary, exchange.Aborted).ConfigureAwait(false) is { } renewed)
-        {
-            response.Dispose();
-            response = await call.SendAsync(payload, renewed, token).ConfigureAwait(false);
-        }
-        // CHUTES_AUTH_STYLE=both: the caller's key when the backend refuses the configured one.
-        if (exchange.FallbackKey is { } fallback && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-        {
-            response.Dispose();
-            response = await call.SendAsync(payload, fallback, token).ConfigureAwait(false);
-        }
-        return response;
+        // The models this request may go to, in order (MODEL_ROUTES, then the MODEL_MAP chain); usually just one.
+        exchange.Plan = await planner.PlanAsync(exchange.Request, exchange.Body.Length, exchange.PrimaryKey, exchange.Aborted).ConfigureAwait(false);
+        exchange.Model = exchange.Plan.Primary;
     }
 
     /// <summary>Step 3, stream requests only: a cold model can take a minute to send its headers. Rather than a silent
     /// socket, the client then gets 200, <c>message_start</c> (its model id, the input estimate) and pings; the retries
     /// go on behind it, nothing of the answer is out yet. <c>PROXY_STREAM_COMMIT_AFTER=0</c> commits at once, even
     /// when the backend has already answered (the client asked for events, not statuses).</summary>
-    private async Task CommitStreamIfBackendIsSlowAsync(MessagesExchange exchange, Task<HttpResponseMessage> answering)
+    private async Task CommitStreamIfBackendIsSlowAsync(MessagesExchange exchange, Task<ModelAnswer> answering)
     {
         if (!exchange.Request.Stream) return;
         var stream = exchange.Stream = new SseResponder(exchange.Context, exchange.Options.PingInterval, time);
@@ -144,7 +118,7 @@ public sealed class MessagesEndpoint(
             await exchange.Upstream.CancelAsync().ConfigureAwait(false);
             try
             {
-                (await answering.ConfigureAwait(false)).Dispose();
+                (await answering.ConfigureAwait(false)).Response.Dispose();
             }
             catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
             {
@@ -217,6 +191,26 @@ public sealed class MessagesEndpoint(
             exchange.UpstreamRequestBytes, StatusCodes.Status200OK, (int)response.StatusCode, totals.InputTokens, totals.OutputTokens,
             totals.CacheReadInputTokens, (long)exchange.Elapsed.TotalMilliseconds);
         await usage.RecordAsync(exchange.Client, exchange.Model.UpstreamId, totals, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The client's model id stays in the body; which backend model answered is a header (when the headers
+    /// are not out yet: a stream committed early has sent them), the log line and the usage row.</summary>
+    private static void SetBackendModelHeader(MessagesExchange exchange)
+    {
+        var response = exchange.Context.Response;
+        if (!response.HasStarted && IsHeaderSafe(exchange.Model.UpstreamId)) response.Headers[BackendModelHeader] = exchange.Model.UpstreamId;
+    }
+
+    /// <summary>An id that can go into a header as is: backend ids are short visible ASCII, but an unmapped id is the
+    /// client's own string, and a control character or non-ASCII letter in a header value makes the server throw.</summary>
+    private static bool IsHeaderSafe(string id)
+    {
+        if (id.Length is 0 or > 256) return false;
+        foreach (var c in id)
+        {
+            if (c is < '!' or > '~') return false;
+        }
+        return true;
     }
 
     private MessageAssembler NewAssembler(MessagesExchange exchange, IAnthropicEventSink sink, bool wholeAnswer)

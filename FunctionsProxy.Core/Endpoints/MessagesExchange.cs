@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Security;
 using FunctionsProxy.Streaming;
@@ -32,7 +33,11 @@ internal sealed class MessagesExchange(HttpContext context, ClientContext client
     public MessagesRequest Request { get; set; } = null!;
     public IToolNameMapper ToolNames { get; } = new ToolNameMapper(options.ToolNameMap);
 
-    /// <summary>The backend model; replaced when a 404 retry corrects its id.</summary>
+    /// <summary>The backend models this request may go to, in order (routes, then the MODEL_MAP chain).</summary>
+    public ModelPlan Plan { get; set; } = null!;
+
+    /// <summary>The backend model: the plan's first until the backend call says which one answered (a 404 casing
+    /// fix or a fallback replaces it).</summary>
     public ResolvedModel Model { get; set; } = null!;
     public string? PrimaryKey { get; set; }
     public string? FallbackKey { get; set; }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Security;
 using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -10,15 +11,16 @@ namespace FunctionsProxy.Endpoints;
 
 /// <summary><c>GET /_schemas</c>: what discovery learned, when, from which store, and the effective maps. Never a
 /// key, never the backend's address.</summary>
-public sealed class SchemasEndpoint(BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
+public sealed class SchemasEndpoint(BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options, ModelCircuitBreaker breaker)
 {
     public async Task HandleAsync(HttpContext context, ClientContext client)
     {
         var (credential, _) = await credentials.SelectAsync(client, context.RequestAborted).ConfigureAwait(false);
         var snapshot = await catalog.GetAsync(credential, context.RequestAborted).ConfigureAwait(false);
-        await JsonResponse.WriteAsync(context, (snapshot, catalog, options.Value), static (w, s) =>
+        await breaker.SyncAsync(context.RequestAborted).ConfigureAwait(false);
+        await JsonResponse.WriteAsync(context, (snapshot, catalog, options.Value, breaker), static (w, s) =>
         {
-            var (snapshot, catalog, o) = s;
+            var (snapshot, catalog, o, breaker) = s;
             w.WriteStartObject();
             if (snapshot is null) w.WriteNull("refreshed_at"u8); else w.WriteString("refreshed_at"u8, snapshot.RefreshedAt);
             w.WriteString("source"u8, snapshot?.Source ?? "none");
@@ -32,6 +34,7 @@ public sealed class SchemasEndpoint(BackendCredentials credentials, ModelCatalog
             w.WriteEndArray();
             WriteMap(w, "model_map"u8, o.ModelMap);
             WriteMap(w, "tool_name_map"u8, o.ToolNameMap);
+            FallbackSchema.Write(w, o, breaker);
             w.WriteEndObject();
         }).ConfigureAwait(false);
     }

@@ -2,6 +2,7 @@ using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
+using FunctionsProxy.Fallback;
 using FunctionsProxy.Metering;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Secrets;
@@ -40,6 +41,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddFunctionsProxyFamilies(configuration);
         services.AddFunctionsProxyCatalog(configuration);
         services.AddFunctionsProxyTokens();
+        services.AddFunctionsProxyFallback(configuration);
         services.AddSingleton<BackendCredentials>();
         services.AddUpstreamHttpClient();
 

@@ -6,6 +6,7 @@ using FunctionsProxy.Bench;
 // bench pipeline [--quick]                            only the in-process request-path figures
 // bench count-tokens [--max-kb N]                     CPU time of the local token count for long strings without spaces
 // bench coldstart --host-dll PATH --app DIR [--runs 3] [--label NAME]   cold start under the stand-in Functions host
+// bench fallback [--requests N]                      added latency of one fallback hop (chain vs direct vs the failed attempt)
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
@@ -15,5 +16,6 @@ return args.FirstOrDefault() switch
     "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
     "count-tokens" => CountTokensBench.Run(args[1..]),
     "coldstart" => await ColdStart.RunAsync(args[1..]),
+    "fallback" => await FallbackBench.RunAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };

@@ -75,6 +75,24 @@ public sealed class ProvisionedAppTests
     }
 
     [Fact]
+    public void A_fallback_chain_and_routes_set_in_azd_reach_the_app_and_unset_routes_mean_none()
+    {
+        const string chain = """{"opus":["deepseek-ai/DeepSeek-V3.1","moonshotai/Kimi-K2-Instruct-0905"]}""";
+        const string routes = """{"long_context":{"min_input_tokens":60000,"model":["org/long"]},"thinking":{"model":"org/think"}}""";
+        var settings = SampleAzure.Provision(SampleAzure.Environment(("MODEL_MAP", chain), ("MODEL_ROUTES", routes))).AppSettings;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(routes), JsonNode.Parse(settings["MODEL_ROUTES"])), settings["MODEL_ROUTES"]);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+        using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddFunctionsProxyCore(configuration).BuildServiceProvider();
+        var options = services.GetRequiredService<IOptions<ProxyOptions>>().Value;
+        Assert.Equal(["deepseek-ai/DeepSeek-V3.1", "moonshotai/Kimi-K2-Instruct-0905"], options.ModelChains["opus"]);
+        Assert.Equal(["org/long"], options.ModelRoutes.LongContext);
+        Assert.Equal(60000, options.ModelRoutes.LongContextMinInputTokens);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.ModelCooldown);
+
+        Assert.Equal("{}", SampleAzure.Provision(SampleAzure.Environment()).AppSettings["MODEL_ROUTES"]);
+    }
+
+    [Fact]
     public void The_old_string_parameter_with_a_brace_default_corrupts_the_map()
     {
         // The substitution model itself must show the defect the old file had: ${MODEL_MAP={}} ends its default at the

@@ -138,6 +138,11 @@ public sealed class Reply
 
     public Reply Header(string name, string value) { _headers[name] = value; return this; }
 
+    /// <summary>Resets the TCP connection before any status line: the proxy sees a connection error, not a response.</summary>
+    public static Reply ResetBeforeHeaders() => new() { _resetBeforeHeaders = true };
+
+    private bool _resetBeforeHeaders;
+
     /// <summary>Sends nothing, not even the status line, until <paramref name="release"/> completes (a cold model
     /// loading before it answers).</summary>
     public Reply HeadersAfter(Task release)
@@ -204,6 +209,11 @@ public sealed class Reply
 
     internal async Task ExecuteAsync(HttpContext context)
     {
+        if (_resetBeforeHeaders)
+        {
+            context.Abort();
+            return;
+        }
         if (_beforeHeaders is not null) await _beforeHeaders(context);
         context.Response.StatusCode = _status;
         context.Response.ContentType = _contentType;
