@@ -17,7 +17,7 @@ public sealed class ContentDemultiplexer
     /// <summary>Default reach of orphan <c>&lt;/think&gt;</c> detection (<see cref="Models.ModelProfile.OrphanThinkCloseWindow"/>).</summary>
     public const int DefaultOrphanCloseWindow = 4096;
 
-    private enum Mode { Start, Text, Think, Tool }
+    private enum Mode { Start, Lead, Text, Think, Tool }
 
     private readonly MarkupKind[] _textMarkers;
     private readonly bool _parseThinkTags;
@@ -30,7 +30,7 @@ public sealed class ContentDemultiplexer
     private bool _skipWhitespace;
     // Start mode: first positions of </think> and <think> in the held text, and how far it was searched.
     private int _startClose = -1, _startOpen = -1, _startScanned;
-    // Held-back characters: a partial marker (Text/Think) or everything so far (Start).
+    // Held-back characters: a partial marker (Text/Think), everything so far (Start) or leading whitespace (Lead).
     private readonly CharBuffer _carry = new();
     private readonly CharBuffer _work = new();
     private readonly CharBuffer _tool = new();
@@ -53,7 +53,7 @@ public sealed class ContentDemultiplexer
         if (parseThinkTags) markers.Add(MarkupKind.ThinkOpen);
         if (parseToolMarkup) markers.AddRange(ToolMarkup.ToolKinds);
         _textMarkers = [.. markers];
-        _mode = parseThinkTags && _orphanWindow > 0 ? Mode.Start : Mode.Text;
+        _mode = !parseThinkTags ? Mode.Text : _orphanWindow > 0 ? Mode.Start : Mode.Lead;
     }
 
     /// <summary>The demultiplexer a model profile asks for: think tags and tool-call markup as the family writes them.</summary>
@@ -94,7 +94,7 @@ public sealed class ContentDemultiplexer
     /// <summary>End of the content: releases held-back characters and parses an unterminated tool-call region.</summary>
     public void Complete(IContentSink sink)
     {
-        if (_mode == Mode.Start)
+        if (_mode is Mode.Start or Mode.Lead)
         {
             _mode = Mode.Text;
             ReleaseStart(sink, 0);
@@ -120,6 +120,7 @@ public sealed class ContentDemultiplexer
             s = _mode switch
             {
                 Mode.Start => ScanStart(s, sink),
+                Mode.Lead => ScanLead(s, sink),
                 Mode.Text => ScanText(s, sink),
                 Mode.Think => ScanThink(s, sink),
                 _ => ScanTool(s, sink),
@@ -159,6 +160,37 @@ public sealed class ContentDemultiplexer
             _mode = Mode.Text;
             ReleaseStart(sink, 0);
         }
+        return default;
+    }
+
+    private static readonly MarkupKind[] ThinkOpenMarker = [MarkupKind.ThinkOpen];
+
+    /// <summary>
+    /// Without orphan detection: whitespace at the very start is held until the first other character decides. Before
+    /// an opening <c>&lt;think&gt;</c> it is template layout and dropped (else it would become a text block of its own
+    /// ahead of the thinking); before anything else it is the model's text and goes out unchanged. Visible text is
+    /// never held: only whitespace and a possible <c>&lt;think&gt;</c> prefix, as in text anyway.
+    /// </summary>
+    private ReadOnlySpan<char> ScanLead(ReadOnlySpan<char> s, IContentSink sink)
+    {
+        var held = _carry.Length > 0;
+        if (held)
+        {
+            _carry.Append(s);
+            s = _carry.Span;
+        }
+        var first = 0;
+        while (first < s.Length && char.IsWhiteSpace(s[first])) first++;
+        var match = first < s.Length ? Match(s[first..], ThinkOpenMarker, out _) : MatchResult.Partial;
+        if (match == MatchResult.Partial)
+        {
+            if (!held) _carry.Append(s);
+            return default;
+        }
+        _mode = Mode.Text;
+        var from = match == MatchResult.Full ? first : 0;
+        if (!held) return s[from..]; // the common case: a slice of the input, no copy
+        ReleaseStart(sink, from);
         return default;
     }
 

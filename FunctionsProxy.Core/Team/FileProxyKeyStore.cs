@@ -27,23 +27,25 @@ internal sealed class FileProxyKeyStore(string path) : IProxyKeyStore
     public Task<bool> ReplaceAsync(ProxyKeyRecord current, ProxyKeyRecord replacement, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>
         {
-            var i = f.Keys.FindIndex(k => k.Name == current.Name && k.KeyId == current.KeyId);
+            var i = f.Keys.FindIndex(k => k.Name == current.Name && k.KeyId == current.KeyId && k.RevokedAt == current.RevokedAt);
             if (i < 0) return (false, false);
             f.Keys[i] = replacement;
             return (true, true);
         }, cancellationToken);
 
-    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    public Task<bool> RevokeAsync(ProxyKeyRecord current, DateTimeOffset revokedAt, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>
         {
-            var removed = f.Keys.RemoveAll(k => k.Name == name) > 0;
-            return (removed, removed);
+            var i = f.Keys.FindIndex(k => k.Name == current.Name && k.KeyId == current.KeyId && k.RevokedAt is null);
+            if (i < 0) return (false, false);
+            f.Keys[i] = f.Keys[i] with { RevokedAt = revokedAt };
+            return (true, true);
         }, cancellationToken);
 
     public Task<bool> UpdateAsync(ProxyKeyRecord record, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>
         {
-            var i = f.Keys.FindIndex(k => k.KeyId == record.KeyId && k.Name == record.Name);
+            var i = f.Keys.FindIndex(k => k.KeyId == record.KeyId && k.Name == record.Name && k.RevokedAt is null);
             if (i < 0) return (false, false);
             f.Keys[i] = record with { LastUsedAt = f.Keys[i].LastUsedAt };
             return (true, true);

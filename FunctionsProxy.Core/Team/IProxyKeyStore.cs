@@ -10,11 +10,17 @@ public interface IProxyKeyStore
     /// <summary>Adds a record; false when the name is taken.</summary>
     Task<bool> AddAsync(ProxyKeyRecord record, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the record of <paramref name="replacement"/>'s name (rotation: the old id stops resolving).</summary>
+    /// <summary>
+    /// Replaces the record of <paramref name="replacement"/>'s name (rotation, or a new key over a revoked one: the old id
+    /// stops resolving); false when the name no longer holds <paramref name="current"/>.
+    /// </summary>
     Task<bool> ReplaceAsync(ProxyKeyRecord current, ProxyKeyRecord replacement, CancellationToken cancellationToken);
 
-    /// <summary>Removes the named key; false when there was none.</summary>
-    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks <paramref name="current"/> revoked at <paramref name="revokedAt"/>, keeping the record (and its name) so
+    /// lists show it; false when the name no longer holds that live key.
+    /// </summary>
+    Task<bool> RevokeAsync(ProxyKeyRecord current, DateTimeOffset revokedAt, CancellationToken cancellationToken);
 
     /// <summary>Overwrites the stored record of <paramref name="record"/>'s id (limits changed); false when it is gone.</summary>
     Task<bool> UpdateAsync(ProxyKeyRecord record, CancellationToken cancellationToken);

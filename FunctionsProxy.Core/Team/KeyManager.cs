@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Team;
 
-/// <summary>Key listing as shown to admins: never the key or its hash.</summary>
+/// <summary>Key listing as shown to admins: never the key or its hash. Revoked keys are listed too, with when.</summary>
 public sealed record KeyInfo(string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, long? RequestsPerMinute, long? TokensPerDay,
-    decimal? UsdPerDay = null, decimal? UsdPerMonth = null);
+    decimal? UsdPerDay = null, decimal? UsdPerMonth = null, bool Revoked = false, DateTimeOffset? RevokedAt = null);
 
 /// <summary>A newly issued key: the only time <see cref="Key"/> is ever shown.</summary>
 public sealed record CreatedKey(string Name, string Key, string Prefix, DateTimeOffset CreatedAt, long? RequestsPerMinute, long? TokensPerDay,
@@ -48,7 +48,18 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
             UsdPerDay = request.UsdPerDay, UsdPerMonth = request.UsdPerMonth,
         };
         if (!await store.AddAsync(record, cancellationToken).ConfigureAwait(false))
-            return TeamResult<CreatedKey>.Fail(409, $"a key named '{request.Name}' already exists (use rotate for a new key).");
+        {
+            // A revoked key keeps its name only for the record: a new key for the same person takes it over (its
+            // usage rows stay under the name). A live key is never replaced by create: rotate is the way for that.
+            var existing = await store.FindByNameAsync(record.Name, cancellationToken).ConfigureAwait(false);
+            if (existing is not { IsRevoked: true })
+                return TeamResult<CreatedKey>.Fail(409, $"a key named '{request.Name}' already exists (use rotate for a new key).");
+            if (!await store.ReplaceAsync(existing, record, cancellationToken).ConfigureAwait(false))
+                return TeamResult<CreatedKey>.Fail(409, $"the key '{request.Name}' changed meanwhile; try again.");
+            cache.Invalidate(existing.KeyId);
+            logger.LogInformation("Created proxy key {KeyName} ({KeyPrefix}) in place of the revoked {OldKeyPrefix}", record.Name, record.DisplayPrefix, existing.DisplayPrefix);
+            return TeamResult<CreatedKey>.Ok(Created(record, key));
+        }
         logger.LogInformation("Created proxy key {KeyName} ({KeyPrefix})", record.Name, record.DisplayPrefix);
         return TeamResult<CreatedKey>.Ok(Created(record, key));
     }
@@ -66,6 +77,7 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (!LimitsValid(limits.RequestsPerMinute, limits.TokensPerDay, limits.UsdPerDay, limits.UsdPerMonth)) return TeamResult<KeyInfo>.Fail(400, LimitsError);
         var current = await store.FindByNameAsync(name!, cancellationToken).ConfigureAwait(false);
         if (current is null) return TeamResult<KeyInfo>.Fail(404, $"no key named '{name}'.");
+        if (current.IsRevoked) return TeamResult<KeyInfo>.Fail(409, RevokedError(current));
         var updated = current with
         {
             RequestsPerMinute = limits.RequestsPerMinute, TokensPerDay = limits.TokensPerDay,
@@ -79,7 +91,11 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
     }
 
     private static KeyInfo Info(ProxyKeyRecord r)
-        => new(r.Name, r.DisplayPrefix, r.CreatedAt, r.LastUsedAt, r.RequestsPerMinute, r.TokensPerDay, r.UsdPerDay, r.UsdPerMonth);
+        => new(r.Name, r.DisplayPrefix, r.CreatedAt, r.LastUsedAt, r.RequestsPerMinute, r.TokensPerDay, r.UsdPerDay, r.UsdPerMonth, r.IsRevoked, r.RevokedAt);
+
+    private static string RevokedError(ProxyKeyRecord r)
+        => $"the key '{r.Name}' was revoked on {r.RevokedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} UTC; "
+            + "create a new key with that name instead.";
 
     private static CreatedKey Created(ProxyKeyRecord r, string key)
         => new(r.Name, key, r.DisplayPrefix, r.CreatedAt, r.RequestsPerMinute, r.TokensPerDay, r.UsdPerDay, r.UsdPerMonth);
@@ -88,8 +104,11 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
     {
         if (!ProxyKeys.IsValidName(name)) return TeamResult<bool>.Fail(400, "a valid key name is required.");
         var current = await store.FindByNameAsync(name!, cancellationToken).ConfigureAwait(false);
-        if (current is null || !await store.DeleteAsync(name!, cancellationToken).ConfigureAwait(false))
-            return TeamResult<bool>.Fail(404, $"no key named '{name}'.");
+        if (current is null) return TeamResult<bool>.Fail(404, $"no key named '{name}'.");
+        if (current.IsRevoked) return TeamResult<bool>.Fail(409, $"the key '{name}' is already revoked.");
+        // The record stays, marked revoked, so lists keep showing the key; lookups by its id now refuse it.
+        if (!await store.RevokeAsync(current, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+            return TeamResult<bool>.Fail(409, $"the key '{name}' changed meanwhile; try again.");
         cache.Invalidate(current.KeyId);
         logger.LogInformation("Revoked proxy key {KeyName}", name);
         return TeamResult<bool>.Ok(true);
@@ -100,6 +119,7 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (!ProxyKeys.IsValidName(name)) return TeamResult<CreatedKey>.Fail(400, "a valid key name is required.");
         var current = await store.FindByNameAsync(name!, cancellationToken).ConfigureAwait(false);
         if (current is null) return TeamResult<CreatedKey>.Fail(404, $"no key named '{name}'.");
+        if (current.IsRevoked) return TeamResult<CreatedKey>.Fail(409, RevokedError(current));
         var (key, id, salt, hash) = ProxyKeys.Create();
         var replacement = current with { KeyId = id, Salt = salt, Hash = hash, CreatedAt = time.GetUtcNow(), LastUsedAt = null };
         if (!await store.ReplaceAsync(current, replacement, cancellationToken).ConfigureAwait(false))

@@ -26,6 +26,9 @@ internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quota
         var record = await keys.FindAsync(id, cancellationToken).ConfigureAwait(false);
         if (record is null || !ProxyKeys.Verify(secret, record.Salt, record.Hash))
             return Refused(record is null ? "unknown" : "mismatch");
+        // Revoked records are kept for the admin lists; they authenticate nothing.
+        if (record.IsRevoked)
+            return Refused("revoked");
         // Only verified keys: an unverified string would let any caller choose words to blank out for everyone.
         scrubber?.RememberProxyKey(presented);
 

@@ -24,5 +24,14 @@ public sealed record ProxyKeyRecord
     /// <summary>Spend per UTC calendar month in USD; null = unlimited.</summary>
     public decimal? UsdPerMonth { get; init; }
 
+    /// <summary>
+    /// When the key was revoked; null while it is live. A revoked record is kept (not deleted) so admin lists still
+    /// show the key, and it is refused like an unknown one.
+    /// </summary>
+    public DateTimeOffset? RevokedAt { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsRevoked => RevokedAt is not null;
+
     public string DisplayPrefix => ProxyKeys.DisplayPrefix(KeyId);
 }

@@ -8,11 +8,14 @@ namespace FunctionsProxy.Team;
 /// Keys in Table Storage. Each key is two rows: <c>id/&lt;keyId&gt;</c> (the record, found by the id embedded in a
 /// presented key) and <c>name/&lt;name&gt;</c> (uniqueness of names and lookup by name, pointing at the id). Both rows
 /// live in different partitions, so writes are ordered: the name row is claimed first (insert fails if taken).
+/// Revocation keeps both rows: it marks the name row first (conditional on its ETag, so it and a rotation of the same
+/// name cannot both win), then the id row, which is what authentication reads.
 /// </summary>
 internal sealed class TableProxyKeyStore(TableStorage storage, string tableName) : IProxyKeyStore
 {
     private const string IdPartition = "id";
     private const string NamePartition = "name";
+    private const string RevokedColumn = "RevokedAt";
 
     private Task<TableClient> Table(CancellationToken ct) => storage.GetTableAsync(tableName, ct);
 
@@ -69,10 +72,13 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         var table = await Table(cancellationToken).ConfigureAwait(false);
         var pointer = await table.GetEntityIfExistsAsync<TableEntity>(NamePartition, current.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!pointer.HasValue || pointer.Value!.GetString("KeyId") != current.KeyId) return false;
+        // A rotation must not bring back a key revoked meanwhile; a new key may take over a revoked one's name.
+        if (pointer.Value.ContainsKey(RevokedColumn) != current.IsRevoked) return false;
         await table.AddEntityAsync(ToEntity(replacement), cancellationToken).ConfigureAwait(false);
         try
         {
-            // The ETag makes concurrent rotations of one name fail instead of leaving two live keys.
+            // The ETag makes concurrent rotations (or a revocation) of one name fail instead of leaving two live keys.
+            // Replace mode drops a revoked marker: the name now holds the live replacement.
             await table.UpdateEntityAsync(new TableEntity(NamePartition, current.Name) { ["KeyId"] = replacement.KeyId }, pointer.Value.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 412)
@@ -84,15 +90,23 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         return true;
     }
 
-    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(ProxyKeyRecord current, DateTimeOffset revokedAt, CancellationToken cancellationToken)
     {
         var table = await Table(cancellationToken).ConfigureAwait(false);
-        var pointer = await table.GetEntityIfExistsAsync<TableEntity>(NamePartition, name, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!pointer.HasValue) return false;
-        // The id row goes first: from then on the key is refused even if the second delete fails.
-        if (pointer.Value!.GetString("KeyId") is { } id)
-            await table.DeleteEntityAsync(IdPartition, id, ETag.All, cancellationToken).ConfigureAwait(false);
-        await table.DeleteEntityAsync(NamePartition, name, ETag.All, cancellationToken).ConfigureAwait(false);
+        var pointer = await table.GetEntityIfExistsAsync<TableEntity>(NamePartition, current.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!pointer.HasValue || pointer.Value!.GetString("KeyId") != current.KeyId) return false;
+        try
+        {
+            // Claims the revocation on the name row: a rotation that read the row before fails its ETag check. A marker
+            // left by an interrupted revocation is simply written again.
+            await table.UpdateEntityAsync(new TableEntity(NamePartition, current.Name) { [RevokedColumn] = revokedAt }, pointer.Value.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            // The id row is what authentication reads: from here on the key is refused (after the cache TTL elsewhere).
+            await table.UpdateEntityAsync(new TableEntity(IdPartition, current.KeyId) { [RevokedColumn] = revokedAt }, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
         return true;
     }
 
@@ -101,6 +115,7 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         var table = await Table(cancellationToken).ConfigureAwait(false);
         var entity = ToEntity(record);
         entity.Remove("LastUsedAt"); // written by TouchAsync only; a merge keeps the stored value
+        entity.Remove(RevokedColumn); // written by RevokeAsync only: changing limits never revives a key
         try
         {
             await table.UpdateEntityAsync(WithClearedLimits(entity), ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -127,7 +142,7 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         var table = await Table(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Merge with ETag.All: only LastUsedAt changes; a deleted (revoked) key must not come back, hence Update, not Upsert.
+            // Merge with ETag.All: only LastUsedAt changes; a key deleted by rotation must not come back, hence Update, not Upsert.
             await table.UpdateEntityAsync(new TableEntity(IdPartition, record.KeyId) { ["LastUsedAt"] = lastUsed }, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -146,6 +161,7 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         ["TokensPerDay"] = r.TokensPerDay,
         ["UsdPerDay"] = r.UsdPerDay is { } d ? (double)d : null,
         ["UsdPerMonth"] = r.UsdPerMonth is { } m ? (double)m : null,
+        [RevokedColumn] = r.RevokedAt,
     };
 
     private static ProxyKeyRecord ToRecord(TableEntity e) => new()
@@ -160,6 +176,7 @@ internal sealed class TableProxyKeyStore(TableStorage storage, string tableName)
         TokensPerDay = Positive(e.GetInt64("TokensPerDay")),
         UsdPerDay = e.GetDouble("UsdPerDay") is { } d and >= 0 ? (decimal)d : null,
         UsdPerMonth = e.GetDouble("UsdPerMonth") is { } m and >= 0 ? (decimal)m : null,
+        RevokedAt = e.GetDateTimeOffset(RevokedColumn),
     };
 
     private static long? Positive(long? n) => n is > 0 ? n : null;

@@ -139,9 +139,9 @@ public static class KeysCommand
     private static async Task<int> ListAsync(KeyManager manager, TextWriter stdout, CancellationToken ct)
     {
         var keys = await manager.ListAsync(ct);
-        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH"));
+        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH"));
         foreach (var k in keys)
-            await stdout.WriteLineAsync(Row(k.Name, k.Prefix, Time(k.CreatedAt), k.LastUsedAt is { } u ? Time(u) : "never",
+            await stdout.WriteLineAsync(Row(k.Name, k.Prefix, Time(k.CreatedAt), k.LastUsedAt is { } u ? Time(u) : "never", KeysTable.Status(k),
                 k.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-", k.TokensPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 k.UsdPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-", k.UsdPerMonth?.ToString(CultureInfo.InvariantCulture) ?? "-"));
         return 0;

@@ -147,9 +147,9 @@ internal static class RemoteKeysCommand
     private static async Task<int> ListAsync(Api api, TextWriter stdout)
     {
         var keys = await api.SendAsync(HttpMethod.Get, "_admin/keys", null, RemoteJson.Default.ListKeyInfo) ?? [];
-        await stdout.WriteLineAsync(KeysTable.Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "LIMITS"));
+        await stdout.WriteLineAsync(KeysTable.Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "LIMITS"));
         foreach (var k in keys)
-            await stdout.WriteLineAsync(KeysTable.Row(k.Name, k.Prefix, KeysTable.Time(k.CreatedAt), k.LastUsedAt is { } u ? KeysTable.Time(u) : "never",
+            await stdout.WriteLineAsync(KeysTable.Row(k.Name, k.Prefix, KeysTable.Time(k.CreatedAt), k.LastUsedAt is { } u ? KeysTable.Time(u) : "never", KeysTable.Status(k),
                 KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth)));
         return 0;
     }
@@ -257,6 +257,9 @@ internal static class RemoteKeysCommand
 internal static class KeysTable
 {
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary><c>active</c>, or <c>revoked</c> with when (UTC): revoked keys stay listed.</summary>
+    public static string Status(KeyInfo k) => !k.Revoked ? "active" : k.RevokedAt is { } at ? "revoked " + Time(at) : "revoked";
     private static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
     public static string Row(params string[] cells) => string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(i == 2 ? 24 : 16)));
 

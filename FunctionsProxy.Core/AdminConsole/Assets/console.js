@@ -6,7 +6,6 @@
   const nf = new Intl.NumberFormat('en-US');
   let adminKey = null;
   let keys = [];
-  const revoked = new Map(); // name → time revoked in this session (the server deletes revoked keys)
   let usageRows = [];
 
   // The proxy's base URL as team members must set it: this page's URL without the /_admin/ part.
@@ -92,7 +91,6 @@
     adminKey = null;
     keys = [];
     usageRows = [];
-    revoked.clear();
     hideNewKey();
     for (const id of ['status', 'totals']) $(id).replaceChildren();
     for (const id of ['keys', 'usage']) $(id).tBodies[0].replaceChildren();
@@ -128,7 +126,6 @@
   // ---- keys ----
   async function loadKeys() {
     keys = await call('GET', 'keys');
-    for (const k of keys) revoked.delete(k.name);
     renderKeys();
     const filter = $('key-filter');
     const current = filter.value;
@@ -146,23 +143,20 @@
     return parts.length ? parts.join(' · ') : 'none';
   }
 
+  // Revoked keys stay listed by the server (greyed here, no actions: a new key under the name is made with Create).
   function renderKeys() {
     const body = $('keys').tBodies[0];
-    const rows = keys.map((k) => el('tr', { 'data-name': k.name },
+    const rows = keys.map((k) => el('tr', k.revoked ? { class: 'revoked', 'data-name': k.name } : { 'data-name': k.name },
       el('td', { text: k.name }),
       el('td', { class: 'mono', text: k.prefix + '…' }),
       el('td', { text: utc(k.created_at) }),
       el('td', { text: utc(k.last_used_at) }),
       el('td', { text: limitsText(k) }),
-      el('td', { class: 'ok', text: 'active' }),
-      el('td', null, el('div', { class: 'actions' },
+      k.revoked ? el('td', { class: 'bad', text: `revoked ${utc(k.revoked_at)}` }) : el('td', { class: 'ok', text: 'active' }),
+      k.revoked ? el('td') : el('td', null, el('div', { class: 'actions' },
         el('button', { type: 'button', class: 'quiet small', 'aria-label': `Edit limits of ${k.name}`, text: 'Limits', onclick: () => editLimits(k) }),
         el('button', { type: 'button', class: 'quiet small', 'aria-label': `Rotate ${k.name}`, text: 'Rotate', onclick: (ev) => rotate(k.name, ev.currentTarget) }),
         el('button', { type: 'button', class: 'quiet small', 'aria-label': `Revoke ${k.name}`, text: 'Revoke', onclick: (ev) => revoke(k.name, ev.currentTarget) })))));
-    for (const [name, at] of revoked)
-      rows.push(el('tr', { class: 'revoked', 'data-name': name },
-        el('td', { text: name }), el('td', { text: '—' }), el('td', { text: '—' }), el('td', { text: '—' }), el('td', { text: '—' }),
-        el('td', { class: 'bad', text: `revoked ${utc(at)}` }), el('td')));
     body.replaceChildren(...rows);
     $('keys-empty').hidden = rows.length > 0;
   }
@@ -186,7 +180,6 @@
   let shownKey = null;
   function showNewKey(created, what) {
     shownKey = created.key;
-    revoked.delete(created.name);
     $('new-key-title').textContent = `${what} for ${created.name}`;
     $('new-key-lines').textContent = `export ANTHROPIC_BASE_URL=${baseUrl}\nexport ANTHROPIC_API_KEY=${created.key}`;
     $('copied').textContent = '';
@@ -231,7 +224,6 @@
     if (!await confirmAction(`Revoke the key of ${name}? Calls with it are refused within seconds. Its usage history stays.`)) return;
     await busy(button, async () => {
       await call('DELETE', 'keys/' + encodeURIComponent(name));
-      revoked.set(name, new Date().toISOString());
       if (shownKey && $('new-key-title').textContent.endsWith(` for ${name}`)) hideNewKey();
       await loadKeys();
     });

@@ -13,8 +13,8 @@ namespace FunctionsProxy.Tests.AdminConsole;
 
 /// <summary>
 /// The admin console in a real headless Chromium (the system's Debian <c>chromium</c>; <c>CHROMIUM_PATH</c> overrides):
-/// sign in, create a key and see it once, make real calls with it, see usage and cost, revoke it — with no console
-/// errors and no request leaving the app. Screenshots go to <c>screenshots/</c> in the test output (CI artifacts).
+/// sign in, create a key and see it once, make real calls with it, see usage and cost, revoke it and still see it
+/// listed as revoked after a reload — with no console errors and no request leaving the app. Screenshots go to <c>screenshots/</c> in the test output (CI artifacts).
 /// Without Chromium this test fails: scripts/test.sh installs it.
 /// </summary>
 public sealed class ConsoleBrowserTests(ITestOutputHelper output)
@@ -140,6 +140,24 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
             await page.WaitForSelectorAsync("#keys tr.revoked[data-name=erin]");
             using (var refused = await proxy.PostMessagesAsync(ConsoleHost.Message("org/listed"), key))
                 Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+            // After a reload (which signs out) the key is still listed, as revoked and without actions: the server
+            // keeps revoked records, the page does not remember them.
+            await page.ReloadAsync();
+            await page.WaitForSelectorAsync("#signin-view:not([hidden])");
+            await page.TypeAsync("#admin-key", ConsoleHost.AdminKey);
+            await page.Keyboard.PressAsync("Enter");
+            await page.WaitForSelectorAsync("#keys tr.revoked[data-name=erin]");
+            var revokedRow = await page.EvaluateExpressionAsync<string[]>("[...document.querySelector('#keys tbody tr[data-name=erin]').cells].map(c => c.textContent)");
+            Assert.Equal(["erin", key[..16] + "…", "$5/day"], new[] { revokedRow[0], revokedRow[1], revokedRow[4] });
+            Assert.Matches(@"^revoked \d{4}-\d\d-\d\d \d\d:\d\d$", revokedRow[5]);
+            Assert.Equal("", revokedRow[6]);
+            Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#keys tr[data-name=erin] button').length"));
+            // Greyed: the muted colour of the table's headings, not the text colour of live rows.
+            var colours = await page.EvaluateExpressionAsync<string[]>("['#keys tr[data-name=erin] td', '#keys th', 'body'].map(s => getComputedStyle(document.querySelector(s)).color)");
+            Assert.Equal(colours[1], colours[0]);
+            Assert.NotEqual(colours[2], colours[0]);
+            await page.ScreenshotAsync(Path.Combine(ScreenshotDir, "console-revoked-desktop.png"), new ScreenshotOptions { FullPage = true });
 
             Assert.Empty(problems);
             Assert.All(requests, url => Assert.True(url.StartsWith(origin + "/_admin/", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal), "request left the app: " + url));

@@ -97,6 +97,61 @@ public sealed class ContentDemultiplexerTests
         Assert.Equal(["thinking:plan\n", "text:Answer\n"], RecordingSink.Run("\n<think>\nplan\n</think>\n\nAnswer\n").Events);
     }
 
+    /// <summary>Without orphan detection (GLM, Kimi K2 Instruct, Qwen3-Coder, gpt-oss, the default profile) a newline
+    /// before the opening tag used to come out as a text block of its own, ahead of the thinking.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(ContentDemultiplexer.DefaultOrphanCloseWindow)]
+    public void Whitespace_before_a_leading_think_tag_makes_no_text_block_in_any_chunking(int window)
+    {
+        foreach (var content in new[] { "\n<think>r</think>answer", " \r\n\t<think>r</think>answer" })
+        {
+            string[] expected = ["thinking:r", "text:answer"];
+            Assert.Equal(expected, RecordingSink.Run(content, window: window).Events);
+            Assert.Equal(expected, RecordingSink.Run(content.Select(c => c.ToString()), window: window).Events);
+            for (var i = 0; i <= content.Length; i++)
+                for (var j = i; j <= content.Length; j++)
+                    Assert.True(expected.SequenceEqual(RecordingSink.Run(RecordingSink.Cut(content, i, j), window: window).Events), $"split at {i},{j}");
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(ContentDemultiplexer.DefaultOrphanCloseWindow)]
+    public void Leading_whitespace_of_a_plain_answer_is_the_models_text_and_kept(int window)
+    {
+        foreach (var content in new[] { "\n\nHello", "\n<thin ice", "\n<", "\n\n", "\n<tool_call>{\"name\":\"X\",\"arguments\":{}}</tool_call>" })
+        {
+            var expected = RecordingSink.Run(content, window: window).Events;
+            for (var i = 0; i <= content.Length; i++)
+                Assert.True(expected.SequenceEqual(RecordingSink.Run(RecordingSink.Cut(content, i), window: window).Events), $"{content} split at {i}");
+        }
+        Assert.Equal(["text:\n\nHello"], RecordingSink.Run("\n\nHello", window: window).Events);
+        Assert.Equal(["text:\n<thin ice"], RecordingSink.Run("\n<thin ice", window: window).Events);
+        Assert.Equal(["text:\n\n"], RecordingSink.Run("\n\n", window: window).Events);
+    }
+
+    [Fact]
+    public void Without_orphan_detection_only_leading_whitespace_is_held_and_text_is_not_delayed()
+    {
+        var sink = new RecordingSink();
+        var demux = new ContentDemultiplexer(parseThinkTags: true, parseToolMarkup: true, orphanCloseWindow: 0);
+        demux.Push("\n\n", sink);
+        Assert.Empty(sink.Events);             // whitespace waits for the first other character
+        Assert.False(demux.IsHoldingStart);    // and arms no hold-back timer
+        demux.Push("Hel", sink);
+        Assert.Equal(["text:\n\nHel"], sink.Events); // released with the first visible character, not at the end
+        demux.Push("lo", sink);
+        Assert.Equal(["text:\n\nHello"], sink.Events);
+        Assert.True(demux.IsIdle);
+
+        var plain = new RecordingSink();
+        var direct = new ContentDemultiplexer(parseThinkTags: true, parseToolMarkup: true, orphanCloseWindow: 0);
+        direct.Push("Hello", plain);
+        Assert.Equal(["text:Hello"], plain.Events);
+        Assert.True(direct.IsIdle);
+    }
+
     [Fact]
     public void Unclosed_think_region_is_all_thinking()
     {

@@ -112,6 +112,45 @@ public sealed class FamilyEndToEndTests
         Assert.Equal("Done.", SseFrames.Concat(frames, 1, "text"));
     }
 
+    /// <summary>Profiles without orphan detection (here the default profile and GLM) used to send a text block holding
+    /// only "\n" before the thinking block when the content started "\n&lt;think&gt;".</summary>
+    [Theory]
+    [InlineData("some/model")]
+    [InlineData("zai-org/GLM-4.6")]
+    public async Task A_newline_before_the_think_tag_gives_no_text_block_before_thinking(string model)
+    {
+        await using var f = await ProxyFixture.StartAsync();
+        f.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("\n"), Chunks.Content("<think>r</think>"), Chunks.Content("answer"),
+            Chunks.Finish("stop"), Chunks.Usage(9, 7), Chunks.Done));
+        var frames = SseFrames.Parse(await (await f.Proxy.PostMessagesAsync(Ask(model, true))).Content.ReadAsStringAsync());
+        Assert.Equal(
+            ["message_start", "content_block_start:0:thinking", "content_block_delta:0:thinking_delta", "content_block_delta:0:signature_delta",
+             "content_block_stop:0", "content_block_start:1:text", "content_block_delta:1:text_delta", "content_block_stop:1", "message_delta", "message_stop"],
+            SseFrames.Shape(frames));
+        Assert.Equal("r", SseFrames.Concat(frames, 0, "thinking"));
+        Assert.Equal("answer", SseFrames.Concat(frames, 1, "text"));
+
+        f.Upstream.Enqueue(Reply.Json(Chunks.Completion("\n<think>r</think>answer")));
+        var body = JsonNode.Parse(await (await f.Proxy.PostMessagesAsync(Ask(model, false))).Content.ReadAsStringAsync())!;
+        var content = body["content"]!.AsArray();
+        Assert.Equal(["thinking", "text"], content.Select(b => b!["type"]!.GetValue<string>()));
+        Assert.Equal(("r", "answer"), (content[0]!["thinking"]!.GetValue<string>(), content[1]!["text"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("some/model")]
+    [InlineData("zai-org/GLM-4.6")]
+    public async Task Leading_newlines_of_a_plain_streamed_answer_are_kept(string model)
+    {
+        await using var f = await ProxyFixture.StartAsync();
+        f.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("\n\n"), Chunks.Content("Hello"), Chunks.Finish("stop"), Chunks.Usage(9, 7), Chunks.Done));
+        var frames = SseFrames.Parse(await (await f.Proxy.PostMessagesAsync(Ask(model, true))).Content.ReadAsStringAsync());
+        Assert.Equal(
+            ["message_start", "content_block_start:0:text", "content_block_delta:0:text_delta", "content_block_stop:0", "message_delta", "message_stop"],
+            SseFrames.Shape(frames));
+        Assert.Equal("\n\nHello", SseFrames.Concat(frames, 0, "text"));
+    }
+
     [Fact]
     public async Task Kimi_ids_and_thinking_in_history_go_back_upstream_exactly()
     {

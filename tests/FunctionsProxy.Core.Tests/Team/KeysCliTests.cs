@@ -163,7 +163,16 @@ public sealed class KeysCliTests : IDisposable
         Assert.Contains("carol", (await RunAsync(settings, "list")).Out);
         Assert.False(File.Exists(_dir.File("unused.json")));
         Assert.Equal(0, (await RunAsync(settings, "revoke", "--name", "carol")).Exit);
-        Assert.Single((await RunAsync(settings, "list")).Out.TrimEnd().Split('\n'));
+        // The revoked key stays listed with its status (revocation used to delete it: the list was the header alone).
+        var listed = (await RunAsync(settings, "list")).Out.TrimEnd().Split('\n');
+        Assert.Equal(2, listed.Length);
+        Assert.Matches(@"^carol +fpk_\w{12} +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +never +revoked \d{4}-\d\d-\d\d \d\d:\d\d:\d\d +- +- +- +-\r?$", listed[1]);
+        var rotate = await RunAsync(settings, "rotate", "--name", "carol");
+        Assert.Equal(1, rotate.Exit);
+        Assert.Matches(@"^error: the key 'carol' was revoked on .+ UTC; create a new key with that name instead\.\r?\n$", rotate.Err);
+        var recreated = await RunAsync(settings, "create", "--name", "carol");
+        Assert.Equal(0, recreated.Exit);
+        Assert.Contains(" active ", (await RunAsync(settings, "list")).Out);
     }
 
     [Fact]

@@ -162,8 +162,20 @@ public sealed class TeamHostTests
 
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(c, Admin(HttpMethod.Delete, "/_admin/keys/alice"))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await proxy.PostMessagesAsync(Hi, rotated)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(c, Admin(HttpMethod.Delete, "/_admin/keys/alice"))).Status);
-        Assert.Equal("[]", (await SendAsync(c, Admin(HttpMethod.Get, "/_admin/keys"))).Body);
+        // Revoked keys stay listed (revocation used to delete the record: a second DELETE answered 404 and the list was []).
+        var again = await SendAsync(c, Admin(HttpMethod.Delete, "/_admin/keys/alice"));
+        Assert.Equal(HttpStatusCode.Conflict, again.Status);
+        var againError = JsonNode.Parse(again.Body)!;
+        Assert.Equal(("error", "invalid_request_error", "the key 'alice' is already revoked."),
+            (againError["type"]!.GetValue<string>(), againError["error"]!["type"]!.GetValue<string>(), againError["error"]!["message"]!.GetValue<string>()));
+        var revoked = Assert.Single(JsonNode.Parse((await SendAsync(c, Admin(HttpMethod.Get, "/_admin/keys"))).Body)!.AsArray())!;
+        Assert.Equal(("alice", true, "2026-11-25T10:16:00+00:00"),
+            (revoked["name"]!.GetValue<string>(), revoked["revoked"]!.GetValue<bool>(), revoked["revoked_at"]!.GetValue<string>()));
+        var rotateRevoked = await SendAsync(c, Admin(HttpMethod.Post, "/_admin/keys/alice/rotate"));
+        Assert.Equal(HttpStatusCode.Conflict, rotateRevoked.Status);
+        Assert.Equal("the key 'alice' was revoked on 2026-11-25 10:16:00 UTC; create a new key with that name instead.",
+            JsonNode.Parse(rotateRevoked.Body)!["error"]!["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await proxy.PostMessagesAsync(Hi, rotated)).StatusCode);
     }
 
     [Fact]
