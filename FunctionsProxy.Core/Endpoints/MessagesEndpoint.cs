@@ -294,7 +294,7 @@ public sealed class MessagesEndpoint(
             {
                 await using var stream = await response.Content.ReadAsStreamAsync(upstreamCts.Token).ConfigureAwait(false);
                 var end = new UpstreamStreamEnd();
-                var chunks = UpstreamChunkReader.ReadAsync(stream, end, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
+                var chunks = UpstreamChunkReader.ReadAsync(stream, end, reuseTextChunks: true, upstreamCts.Token).GetAsyncEnumerator(upstreamCts.Token);
                 await using (chunks.ConfigureAwait(false))
                 {
                     while (true)

@@ -106,7 +106,7 @@ internal static class PipelineBench
         var assembler = new MessageAssembler(sink, "some-model", toolNames, null, 12_000);
         assembler.Start();
         using var body = new MemoryStream(sse, writable: false);
-        var chunks = UpstreamChunkReader.ReadAsync(body, CancellationToken.None).GetAsyncEnumerator();
+        var chunks = UpstreamChunkReader.ReadAsync(body, null, reuseTextChunks: true, CancellationToken.None).GetAsyncEnumerator();
         // A MemoryStream completes synchronously: the enumerator never really waits.
         while (chunks.MoveNextAsync().AsTask().GetAwaiter().GetResult()) assembler.Accept(chunks.Current);
         chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
