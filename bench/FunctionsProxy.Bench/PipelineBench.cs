@@ -25,6 +25,10 @@ internal static class PipelineBench
     {
         /// <summary>Bytes allocated per operation (GC.GetAllocatedBytesForCurrentThread over the best round).</summary>
         public long ParseBytes { get; init; }
+
+        /// <summary>JsonDocument.Parse alone, and one Utf8JsonReader pass over the same bytes (the floor of any parse).</summary>
+        public double DocumentOnlyUs { get; init; }
+        public double ReaderOnlyUs { get; init; }
         public long TranslateBytes { get; init; }
 
         /// <summary>The bench upstream's streamed answer (67 chunks) relayed as Anthropic SSE: reader, assembler, sink.</summary>
@@ -76,6 +80,16 @@ internal static class PipelineBench
             using var d = JsonDocument.Parse(claudeCodeBody);
             MessagesRequest.Parse(d.RootElement);
         });
+        // The DOM alone: what a single forward pass with Utf8JsonReader would save at most on the request side.
+        var (documentOnly, _) = BestOf(rounds, translateOps, () =>
+        {
+            using var d = JsonDocument.Parse(claudeCodeBody);
+        });
+        var (readerOnly, _) = BestOf(rounds, translateOps, () =>
+        {
+            var reader = new Utf8JsonReader(claudeCodeBody);
+            while (reader.Read()) { }
+        });
         var (translateWith, translateBytes) = BestOf(rounds, translateOps, () => Translate(request, withCapabilities, options.Value, toolNames, buffer));
         var (translateWithout, _) = BestOf(rounds, translateOps, () => Translate(request, without, options.Value, toolNames, buffer));
         var upstreamWritten = buffer.WrittenCount;
@@ -89,6 +103,8 @@ internal static class PipelineBench
         return new Figures(catalogResolve, plainResolve, parse, translateWith, translateWithout, upstreamWritten)
         {
             ParseBytes = parseBytes,
+            DocumentOnlyUs = documentOnly,
+            ReaderOnlyUs = readerOnly,
             TranslateBytes = translateBytes,
             RelayStreamUs = relayStream,
             RelayStreamBytes = relayStreamBytes,

@@ -6,6 +6,7 @@ using FunctionsProxy.Bench;
 // bench pipeline [--quick]                            only the in-process request-path figures
 // bench count-tokens [--max-kb N]                     CPU time of the local token count for long strings without spaces
 // bench coldstart --host-dll PATH --app DIR [--runs 3] [--label NAME]   cold start under the stand-in Functions host
+// bench coldstart-local [--proxy-dll PATH] [--runs 5] [--proxy-env K=V]   local host: process start to first 200
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
@@ -15,5 +16,6 @@ return args.FirstOrDefault() switch
     "pipeline" => await BenchRunner.PipelineOnlyAsync(args[1..]),
     "count-tokens" => CountTokensBench.Run(args[1..]),
     "coldstart" => await ColdStart.RunAsync(args[1..]),
+    "coldstart-local" => await BenchRunner.ColdStartOnlyAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };
