@@ -1,10 +1,7 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.AdminConsole;

@@ -1,10 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using FunctionsProxy.Catalog;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

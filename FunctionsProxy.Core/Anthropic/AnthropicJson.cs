@@ -1,7 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 
@@ -19,8 +17,6 @@ public static class AnthropicJson
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    public static ReadOnlySpan<byte> StopReasonNull => "null"u8;
 
     internal static void WriteUsage(Utf8JsonWriter w, UsageTotals usage)
     {

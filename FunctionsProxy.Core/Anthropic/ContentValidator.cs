@@ -1,7 +1,5 @@
 using System.Text.Json;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Anthropic;

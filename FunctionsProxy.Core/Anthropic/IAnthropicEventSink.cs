@@ -1,10 +1,8 @@
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 
 /// <summary>
-/// Receives the Anthropic message as a sequence of events. <see cref="MessageAssembler"/> drives it; the SSE writer
+/// Receives the Anthropic message as a sequence of events. <c>Translation.MessageAssembler</c> drives it; the SSE writer
 /// turns events into frames, the aggregator into one JSON message — so streaming and non-streaming answers share
 /// one translation.
 /// </summary>

@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 

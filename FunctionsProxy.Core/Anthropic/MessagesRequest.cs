@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Anthropic;

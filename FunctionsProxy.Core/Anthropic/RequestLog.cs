@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Anthropic;

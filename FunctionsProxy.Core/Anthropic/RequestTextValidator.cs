@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 

@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Json;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Anthropic;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Catalog;
 

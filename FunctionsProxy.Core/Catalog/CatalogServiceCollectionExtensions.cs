@@ -1,5 +1,4 @@
 using FunctionsProxy.Configuration;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Tokens;
 using Microsoft.Extensions.Configuration;

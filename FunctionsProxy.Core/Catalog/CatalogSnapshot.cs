@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using FunctionsProxy.ModelFamilies;
 
 namespace FunctionsProxy.Catalog;
 

@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-
 namespace FunctionsProxy.Catalog;
 
 /// <summary>The one refresh operation of the model catalog: discovery from the backend into the schema-cache store.

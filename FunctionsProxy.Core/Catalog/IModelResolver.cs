@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-
 namespace FunctionsProxy.Catalog;
 
 /// <summary>Maps the client's model string to what the backend serves.</summary>

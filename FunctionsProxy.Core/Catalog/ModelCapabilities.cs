@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-
 namespace FunctionsProxy.Catalog;
 
 /// <summary>What the backend says (or we learned) a model can do. Null means unknown: the proxy then does not restrict.</summary>
@@ -15,5 +13,5 @@ public sealed record ModelCapabilities
     public string? OwnedBy { get; init; }
 
     /// <summary>Price the backend publishes in its model listing (USD per 1M tokens), or null.</summary>
-    public Pricing.ModelPrice? Price { get; init; }
+    public ModelPrice? Price { get; init; }
 }

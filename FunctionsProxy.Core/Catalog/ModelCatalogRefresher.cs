@@ -1,5 +1,3 @@
-using FunctionsProxy.ModelFamilies;
-
 namespace FunctionsProxy.Catalog;
 
 /// <summary>The refresh the Functions timer and the local background service call: discovery into the store.</summary>

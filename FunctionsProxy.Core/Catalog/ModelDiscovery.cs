@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 
@@ -110,7 +109,7 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
             Created = e.TryGetProperty("created"u8, out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var secs) && secs > 0
                 ? DateTimeOffset.FromUnixTimeSeconds(secs) : null,
             OwnedBy = e.TryGetProperty("owned_by"u8, out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
-            Price = Pricing.ListedPrice.Parse(e),
+            Price = ListedPrice.Parse(e),
         };
     }
 

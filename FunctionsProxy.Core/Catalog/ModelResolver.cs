@@ -1,7 +1,5 @@
-using FunctionsProxy.Anthropic;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Catalog;

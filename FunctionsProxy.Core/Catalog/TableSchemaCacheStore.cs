@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Catalog;

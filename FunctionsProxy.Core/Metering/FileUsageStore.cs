@@ -1,15 +1,12 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Metering;
 
 /// <summary>Usage in a JSON file next to the keys file (local host without storage), readable by <c>keys usage</c>.</summary>
 internal sealed class FileUsageStore(string path) : IUsageStore
 {
-    private readonly JsonFileStore<UsageFile> _file = new(path, TeamJson.Default.UsageFile);
+    private readonly JsonFileStore<UsageFile> _file = new(path, MeteringJson.Default.UsageFile);
 
     public Task AddAsync(string day, string keyName, string model, UsageTotals usage, CancellationToken cancellationToken)
         => _file.UpdateAsync(f =>

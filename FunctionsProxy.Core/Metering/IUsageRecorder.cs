@@ -8,8 +8,3 @@ public interface IUsageRecorder
 {
     ValueTask RecordAsync(ClientContext client, string model, UsageTotals usage, CancellationToken cancellationToken);
 }
-
-internal sealed class NullUsageRecorder : IUsageRecorder
-{
-    public ValueTask RecordAsync(ClientContext client, string model, UsageTotals usage, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-}

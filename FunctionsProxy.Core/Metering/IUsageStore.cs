@@ -1,8 +1,4 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Metering;
 

@@ -3,10 +3,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Metering;
 

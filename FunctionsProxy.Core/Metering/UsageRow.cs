@@ -1,7 +1,3 @@
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
-
 namespace FunctionsProxy.Metering;
 
 /// <summary>One key's use of one model on one UTC day.</summary>

@@ -287,7 +287,7 @@ public sealed class ContentDemultiplexer
 
     private void FinishRegion(ReadOnlySpan<char> body, IContentSink sink, bool terminated)
     {
-        if (ToolMarkup.Parse(_region, body, sink, _logger, _parameterTypes) > 0) return;
+        if (ToolMarkupParser.Parse(_region, body, sink, _logger, _parameterTypes) > 0) return;
         // Not a tool call after all (or unparseable): the model's words are kept, never dropped.
         _skipWhitespace = false;
         sink.OnText(ToolMarkup.Begin(_region));

@@ -1,6 +1,3 @@
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.Translation;
-
 namespace FunctionsProxy.ModelFamilies;
 
 /// <summary>Client tool names ⇄ upstream tool names for one request (TOOL_NAME_MAP, long-name shortening).</summary>

@@ -1,5 +1,3 @@
-using FunctionsProxy.Catalog;
-
 namespace FunctionsProxy.ModelFamilies;
 
 /// <summary>

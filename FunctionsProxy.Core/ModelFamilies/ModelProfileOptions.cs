@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using FunctionsProxy.Catalog;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.ModelFamilies;

@@ -1,10 +1,9 @@
 using System.Text.Json;
-using FunctionsProxy.Catalog;
 
 namespace FunctionsProxy.ModelFamilies;
 
 /// <summary>
-/// Anthropic <c>thinking</c>/<c>output_config.effort</c> → the backend's own switch (protocol.md §1.6), chosen by the
+/// Anthropic <c>thinking</c>/<c>output_config.effort</c> → the backend's own switch (docs/protocol.md §7.3), chosen by the
 /// profile: <c>chat_template_kwargs.enable_thinking</c> (Qwen3, GLM), <c>chat_template_kwargs.thinking</c> (DeepSeek
 /// V3.1), <c>reasoning_effort</c> (gpt-oss), or a thinking variant of the model id. Nothing is written when the client
 /// said nothing (the server default stays), unless a <c>:thinking</c> suffix forced thinking on.

@@ -1,5 +1,3 @@
-using FunctionsProxy.Catalog;
-
 namespace FunctionsProxy.ModelFamilies;
 
 /// <summary>How a backend model is told to think or not (there is no OpenAI standard for it).</summary>

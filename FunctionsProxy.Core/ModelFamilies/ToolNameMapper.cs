@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.ModelFamilies;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.ModelFamilies;
 

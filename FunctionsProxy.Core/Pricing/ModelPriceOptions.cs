@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.ModelFamilies;
 using Microsoft.Extensions.Configuration;

@@ -1,8 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Storage;
-using FunctionsProxy.Team;
-using Microsoft.Extensions.Options;
-
 namespace FunctionsProxy.Security;
 
 /// <summary>
@@ -14,10 +9,4 @@ public interface IAdminKeyProvider
 {
     /// <summary>The admin key, or null when none is configured (the admin routes then answer 404).</summary>
     ValueTask<string?> GetAdminKeyAsync(CancellationToken cancellationToken);
-}
-
-internal sealed class ConfiguredAdminKeyProvider(IOptions<TeamOptions> options) : IAdminKeyProvider
-{
-    public ValueTask<string?> GetAdminKeyAsync(CancellationToken cancellationToken)
-        => ValueTask.FromResult(options.Value.AdminKey is { Length: > 0 } key ? key : null);
 }

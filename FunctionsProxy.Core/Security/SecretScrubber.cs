@@ -53,10 +53,10 @@ public sealed class SecretScrubber
     private SecretForms[] _held = [];
     private SecretForms[] _seen = [];
 
-    public SecretScrubber(IOptions<ProxyOptions> proxyOptions, IOptions<Team.TeamOptions> teamOptions)
+    public SecretScrubber(IOptions<ProxyOptions> proxyOptions, IOptions<KnownSecretsOptions> knownSecrets)
     {
         Remember(proxyOptions.Value.ApiKey);
-        Remember(teamOptions.Value.AdminKey);
+        foreach (var secret in knownSecrets.Value.Secrets) Remember(secret);
     }
 
     private SecretScrubber()

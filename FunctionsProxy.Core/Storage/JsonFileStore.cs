@@ -1,8 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Storage;
 

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Team;

@@ -1,5 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;

@@ -1,7 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-
 namespace FunctionsProxy.Team;
 
 /// <summary>Where proxy key records live: Table Storage (Azure, Azurite) or a local JSON file.</summary>

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Team;

@@ -1,6 +1,4 @@
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Team;

@@ -1,7 +1,3 @@
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
-
 namespace FunctionsProxy.Team;
 
 /// <summary>What is stored about a proxy key: never the key itself, only a salted hash and a display prefix.</summary>

@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;
 

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Team;

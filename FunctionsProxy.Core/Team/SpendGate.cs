@@ -4,8 +4,6 @@ using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Team;

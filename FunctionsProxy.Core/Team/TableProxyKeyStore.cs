@@ -1,7 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;

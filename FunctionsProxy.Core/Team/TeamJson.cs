@@ -1,7 +1,5 @@
 using System.Text.Json.Serialization;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 
 namespace FunctionsProxy.Team;
 
@@ -10,15 +8,9 @@ internal sealed class KeyFile
     public List<ProxyKeyRecord> Keys { get; set; } = [];
 }
 
-internal sealed class UsageFile
-{
-    public List<UsageRow> Rows { get; set; } = [];
-}
-
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(KeyFile))]
-[JsonSerializable(typeof(UsageFile))]
 [JsonSerializable(typeof(KeyInfo))]
 [JsonSerializable(typeof(List<KeyInfo>))]
 [JsonSerializable(typeof(CreatedKey))]

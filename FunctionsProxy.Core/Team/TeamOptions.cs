@@ -1,7 +1,4 @@
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

@@ -22,6 +22,7 @@ public static class TeamServiceCollectionExtensions
         services.AddSingleton<IConfigureOptions<TeamOptions>>(new TeamOptionsSetup(configuration));
         services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamOptionsValidator());
         services.AddOptions<TeamOptions>().ValidateOnStart();
+        services.AddOptions<KnownSecretsOptions>().Configure<IOptions<TeamOptions>>((secrets, team) => secrets.Secrets.Add(team.Value.AdminKey));
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<IProxyKeyStore>(sp => sp.GetService<TableStorage>() is { } tables

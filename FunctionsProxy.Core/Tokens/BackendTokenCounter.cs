@@ -23,7 +23,7 @@ public sealed class BackendTokenCounter(UpstreamClient upstream, IOptions<ProxyO
         {
             using var body = new PooledBufferWriter(8 * 1024);
             using (var writer = new Utf8JsonWriter(body, AnthropicJson.WriterOptions))
-                new ChatRequestWriter(request, model, options.Value, new ToolNameMapper(options.Value.ToolNameMap)).Write(writer, stream: false);
+                new ChatRequestWriter(request, model, options.Value.DropBillingHeader, new ToolNameMapper(options.Value.ToolNameMap)).Write(writer, stream: false);
             using var response = await upstream.PostJsonAsync("tokenize", body.WrittenMemory, bearer, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw new HttpRequestException($"tokenize answered HTTP {(int)response.StatusCode}");
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

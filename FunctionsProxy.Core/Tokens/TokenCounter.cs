@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
 using Microsoft.ML.Tokenizers;
 
 namespace FunctionsProxy.Tokens;

@@ -19,7 +19,7 @@ internal sealed class UpstreamCall(UpstreamClient upstream, MessagesRequest requ
         try
         {
             using var writer = new Utf8JsonWriter(buffer, AnthropicJson.WriterOptions);
-            new ChatRequestWriter(request, model, options, toolNames).Write(writer, request.Stream);
+            new ChatRequestWriter(request, model, options.DropBillingHeader, toolNames).Write(writer, request.Stream);
             writer.Flush();
             return buffer;
         }

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Functions.Tests;
@@ -71,7 +72,7 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
     [Fact]
     public async Task Read_once_cached_refreshed_kept_on_failure_and_never_logged()
     {
-        var time = new SteppedTime(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var logs = new CapturedLogs();
         var cache = new KeyVaultSecretCache(Client(), "chutes-api-key", TimeSpan.FromMinutes(5), time, logs.CreateLogger("kv"));
 
@@ -79,14 +80,14 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
         Assert.Equal(1, _reads);
 
         _value = "rotated-secret-value-9c1d";
-        time.Now += TimeSpan.FromMinutes(4);
+        time.Advance(TimeSpan.FromMinutes(4));
         Assert.Equal("first-secret-value-7f3a", await cache.GetAsync(CancellationToken.None));
-        time.Now += TimeSpan.FromMinutes(2);
+        time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal("rotated-secret-value-9c1d", await cache.GetAsync(CancellationToken.None));
         Assert.Equal(2, _reads);
 
         _failing = true;
-        time.Now += TimeSpan.FromMinutes(6);
+        time.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal("rotated-secret-value-9c1d", await cache.GetAsync(CancellationToken.None));
         Assert.Equal(3, _reads);
         Assert.Equal("rotated-secret-value-9c1d", await cache.GetAsync(CancellationToken.None)); // no hammering after a failure
@@ -100,7 +101,7 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_key_is_reread_at_once_but_not_hammered_and_a_callers_key_is_never_swapped()
     {
-        var time = new SteppedTime(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var cache = new KeyVaultSecretCache(Client(), "chutes-api-key", TimeSpan.FromMinutes(5), time, new CapturedLogs().CreateLogger("kv"));
         var provider = new KeyVaultBackendKeyProvider(cache);
         Assert.Equal("first-secret-value-7f3a", await provider.GetKeyAsync(CancellationToken.None));
@@ -114,7 +115,7 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
         Assert.Equal(2, _reads);
 
         // Rotated in the vault: the next refusal after the interval gets the new key without waiting 5 minutes.
-        time.Now += KeyVaultSecretCache.RejectionRereadInterval;
+        time.Advance(KeyVaultSecretCache.RejectionRereadInterval);
         Assert.Equal("rotated-secret-value-9c1d", await provider.RenewAfterRejectionAsync("first-secret-value-7f3a", CancellationToken.None));
         Assert.Equal(3, _reads);
         // Requests that started with the old key get the new one without another read.
@@ -123,7 +124,7 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
         Assert.Equal(3, _reads);
 
         // A key that is not the vault's (a caller's own, CHUTES_AUTH_STYLE=header) is never answered with the server's.
-        time.Now += KeyVaultSecretCache.RejectionRereadInterval;
+        time.Advance(KeyVaultSecretCache.RejectionRereadInterval);
         Assert.Null(await provider.RenewAfterRejectionAsync("callers-own-key", CancellationToken.None));
         Assert.Equal(3, _reads);
     }
@@ -157,11 +158,5 @@ public sealed class KeyVaultSecretTests : IAsyncLifetime
     {
         public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) => new("test-token", DateTimeOffset.UtcNow.AddHours(1));
         public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) => new(GetToken(requestContext, cancellationToken));
-    }
-
-    private sealed class SteppedTime(DateTimeOffset start) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = start;
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace FunctionsProxy.Infra.Tests;
 
-/// <summary>The security properties of the compiled Bicep that matter for a shared team proxy (issue 8).</summary>
+/// <summary>The security properties of the compiled Bicep that matter for a shared team proxy.</summary>
 public sealed class InfrastructureTests
 {
     private static JsonNode Single(string type) => BicepTemplate.ResourcesOfType(type).Single();

@@ -3,12 +3,11 @@ using System.Text.Json.Nodes;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Catalog;
 
-/// <summary>Discovery, the casing fix, stale-while-refresh, the stores and the catalog endpoints (issue 5, T31, T71).</summary>
+/// <summary>Discovery, the casing fix, stale-while-refresh, the stores and the catalog endpoints (docs/protocol.md §2.3, §9.1, §9.2).</summary>
 public sealed class CatalogTests
 {
     private const string Listing = """{"object":"list","data":[{"id":"moonshotai/Kimi-K2-Instruct","object":"model","created":1752000000,"owned_by":"moonshotai","max_model_len":131072},{"id":"zai-org/GLM-4.5-Air","object":"model","created":1753000000,"owned_by":"zai","max_model_len":131072},{"id":"Qwen/Qwen3-VL-8B","object":"model","created":1754000000,"owned_by":"qwen","context_length":32768,"max_output_length":8192,"input_modalities":["text","image"],"supported_features":["tools","reasoning"]},{"id":"tiny/NoTools-1B","object":"model","created":1755000000,"owned_by":"tiny","supported_features":[],"input_modalities":["text"],"max_output_length":1024}]}""";

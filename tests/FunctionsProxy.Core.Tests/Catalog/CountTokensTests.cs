@@ -2,12 +2,11 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Catalog;
 
-/// <summary><c>count_tokens</c>: local, positive, grows with tools, never a chat call (T70).</summary>
+/// <summary><c>count_tokens</c>: local, positive, grows with tools, never a chat call (docs/protocol.md §9.3).</summary>
 public sealed class CountTokensTests
 {
     private static async Task<(HttpStatusCode Status, JsonNode Body)> Count(ProxyFixture f, string body)

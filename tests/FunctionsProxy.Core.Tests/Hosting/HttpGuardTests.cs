@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
 using Microsoft.AspNetCore.Hosting;
 using Xunit;
 

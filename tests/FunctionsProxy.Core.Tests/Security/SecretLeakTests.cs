@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
-using FunctionsProxy.Tests.Messages;
-using FunctionsProxy.Tests.Streaming;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Security;
@@ -62,7 +60,7 @@ public sealed class SecretLeakTests
     [Fact]
     public async Task Backend_key_in_an_sse_error_chunk_is_an_error_event_and_scrubbed()
     {
-        await using var h = await StreamHarness.StartAsync(Settings());
+        await using var h = await ProxyFixture.StartMappedAsync(Settings());
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Work"), ErrorBody($"Invalid token {BackendKey}")));
 
         var r = await h.StreamAsync();
@@ -81,7 +79,7 @@ public sealed class SecretLeakTests
     [Fact]
     public async Task Backend_key_in_an_event_error_frame_is_an_error_event_and_scrubbed()
     {
-        await using var h = await StreamHarness.StartAsync(Settings());
+        await using var h = await ProxyFixture.StartMappedAsync(Settings());
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role()).Write($"event: error\ndata: Unauthorized: bearer {BackendKey} is not valid\n\n"));
 
         var r = await h.StreamAsync();
@@ -196,7 +194,7 @@ public sealed class SecretLeakTests
 
             using var response = await f.Proxy.PostMessagesAsync(Hi, apiKey: proxyKey);
             var body = await response.Content.ReadAsStringAsync();
-            using var streamed = await f.Proxy.PostMessagesAsync(StreamHarness.Request(), apiKey: proxyKey);
+            using var streamed = await f.Proxy.PostMessagesAsync(ProxyFixture.Request(), apiKey: proxyKey);
             var streamBody = await streamed.Content.ReadAsStringAsync();
 
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

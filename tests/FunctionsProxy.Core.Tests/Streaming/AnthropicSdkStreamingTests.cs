@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Anthropic;
 using Anthropic.Models.Messages;
-using FunctionsProxy.Tests.Clients;
+using FunctionsProxy.Tests.Endpoints;
 using FunctionsProxy.Tests.Infrastructure;
 using Xunit;
 
@@ -14,7 +14,7 @@ public sealed class AnthropicSdkStreamingTests
     [Fact]
     public async Task Sdk_stream_reconstructs_text_and_a_tool_use_block()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args = """{"command":"ls -la","description":"List files"}""";
         var chunks = new List<string> { Chunks.Role(), Chunks.Reasoning("Listing needs "), Chunks.Reasoning("Bash."), Chunks.Content("I'll run "), Chunks.Content("ls."), Chunks.ToolStart(0, "call_sdk_1", "Bash") };
         chunks.AddRange(StreamEventSequenceTests.Split(args, 6).Select(p => Chunks.ToolArgs(0, p)));
@@ -25,7 +25,7 @@ public sealed class AnthropicSdkStreamingTests
         var parameters = new MessageCreateParams
         {
             MaxTokens = 1024,
-            Model = StreamHarness.Model,
+            Model = ProxyFixture.Model,
             Messages = [new UserMessageParam("List the files.")],
             Tools =
             [
@@ -63,13 +63,13 @@ public sealed class AnthropicSdkStreamingTests
     [Fact]
     public async Task Sdk_stream_surfaces_a_mid_stream_failure_as_an_exception_not_a_message()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         // The pause lets the bytes before the reset reach the proxy even on a loaded machine (a reset before the
         // headers is a different case: a 529 before any byte).
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Half")).Delay(TimeSpan.FromSeconds(1.5)).Abort());
 
         var client = new AnthropicClient { ApiKey = "sk-ant-test", BaseUrl = h.Proxy.BaseAddress.ToString(), MaxRetries = 0 };
-        var parameters = new MessageCreateParams { MaxTokens = 256, Model = StreamHarness.Model, Messages = [new UserMessageParam("Hi")] };
+        var parameters = new MessageCreateParams { MaxTokens = 256, Model = ProxyFixture.Model, Messages = [new UserMessageParam("Hi")] };
 
         var events = new List<RawMessageStreamEvent>();
         var failure = await Record.ExceptionAsync(async () =>

@@ -12,7 +12,7 @@ public sealed class ClaudeCodeStreamTests
     public async Task Claude_code_first_request_streams_thinking_text_and_a_bash_call()
     {
         var sample = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Samples", "cc-2.1.330-first-stream.json")))!;
-        await using var h = await StreamHarness.StartAsync(new() { ["MODEL_MAP"] = """{"some-model":"org/model"}""" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { ["MODEL_MAP"] = """{"some-model":"org/model"}""" });
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Reasoning("The user wants a listing. "), Chunks.Reasoning("Use Bash."),
             Chunks.Content("I'll list the files."), Chunks.ToolStart(0, "chatcmpl-tool-8d1e", "Bash", ""),
             Chunks.ToolArgs(0, """{"command": "ls"""), Chunks.ToolArgs(0, """ -la", "description": "List files in """), Chunks.ToolArgs(0, """current directory"}"""),

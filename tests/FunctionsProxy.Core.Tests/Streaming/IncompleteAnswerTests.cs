@@ -16,7 +16,7 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Stream_cut_inside_a_tool_call_never_emits_the_tool_use()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Cleaning up."), Chunks.ToolStart(0, "call_1", "Bash"),
             Chunks.ToolArgs(0, """{"command":"rm -rf /tmp/build"""), Chunks.ToolArgs(0, "/cache")));
 
@@ -31,7 +31,7 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Tool_call_cut_by_max_tokens_is_dropped_and_the_answer_ends_as_max_tokens()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Cleaning up."), Chunks.ToolStart(0, "call_1", "Bash"),
             Chunks.ToolArgs(0, """{"command":"rm -rf /tmp/build"""), Chunks.Finish("length"), Chunks.Usage(40, 16), Chunks.Done));
 
@@ -47,7 +47,7 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Complete_tool_call_at_max_tokens_is_kept()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.ToolStart(0, "call_1", "Bash", """{"command":"ls"}"""), Chunks.Finish("length"), Chunks.Done));
 
         var r = await h.StreamAsync();
@@ -61,7 +61,7 @@ public sealed class IncompleteAnswerTests
     [InlineData(false, true)]
     public async Task Finish_without_done_or_done_without_finish_is_a_whole_answer(bool finish, bool done)
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         var items = new List<string> { Chunks.Role(), Chunks.Content("All of it.") };
         if (finish) items.Add(Chunks.Finish("stop"));
         if (done) items.Add(Chunks.Done);
@@ -77,10 +77,10 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Non_stream_answer_cut_without_finish_or_done_is_a_502()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Partial"), Chunks.ToolStart(0, "call_1", "Bash", """{"command":""")));
 
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(stream: false));
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(stream: false));
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
@@ -91,10 +91,10 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Non_stream_json_answer_without_choices_is_a_502()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json("""{"id":"chatcmpl-1","object":"chat.completion","created":1732500000,"model":"org/model"}"""));
 
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(stream: false));
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(stream: false));
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
@@ -111,11 +111,11 @@ public sealed class IncompleteAnswerTests
     [InlineData("""{"error":"something went wrong"}""", 502, "api_error")]
     public async Task Error_document_with_http_200_keeps_a_fitting_status(string body, int status, string type)
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json(200, body));
         h.Upstream.Enqueue(Reply.Json(200, body));
 
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(stream: false));
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(stream: false));
         var text = await response.Content.ReadAsStringAsync();
         var streamed = await h.StreamAsync(); // a stream request answered with the same JSON: the status still counts
 
@@ -137,10 +137,10 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Invalid_utf8_in_a_json_answer_becomes_a_replacement_character()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(new Reply().WriteBytes(WithBrokenCharacter(Chunks.Completion("caf@ au lait"))));
 
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(stream: false));
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(stream: false));
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -150,7 +150,7 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Invalid_utf8_in_a_stream_chunk_becomes_a_replacement_character()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.RawSse(
             Encoding.UTF8.GetBytes("data: " + Chunks.Role() + "\n\n"),
             WithBrokenCharacter("data: " + Chunks.Content("caf@") + "\n\n"),
@@ -166,7 +166,7 @@ public sealed class IncompleteAnswerTests
     [Fact]
     public async Task Invalid_utf8_in_an_event_error_frame_is_still_reported()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.RawSse(
             Encoding.UTF8.GetBytes("data: " + Chunks.Role() + "\n\n"),
             WithBrokenCharacter("event: error\ndata: worker caf@ crashed\n\n")));

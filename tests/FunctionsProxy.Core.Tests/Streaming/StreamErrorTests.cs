@@ -5,16 +5,16 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md §5, T63, T64, T66: errors before the first byte keep their status; after it they are an SSE
+/// <summary>docs/protocol.md §6.4, §6.5, §8.3: errors before the first byte keep their status; after it they are an SSE
 /// <c>error</c> event and the stream ends without a fake <c>message_stop</c>; JSON/SSE answer-shape mismatches.</summary>
 public sealed class StreamErrorTests
 {
     private const string RateLimitBody = """{"object":"error","message":"Too many requests, slow down.","type":"RateLimitError","param":null,"code":429}""";
 
-    [Fact] // T63
+    [Fact] // §8.3, §8.4
     public async Task Rate_limit_with_long_retry_after_before_any_byte_is_a_429_json_with_retry_after()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
         h.Upstream.Enqueue(Reply.Json(429, RateLimitBody).Header("Retry-After", "7"));
 
         var r = await h.StreamAsync();
@@ -37,7 +37,7 @@ public sealed class StreamErrorTests
     [InlineData("retry-after-ms", "100")]
     public async Task Rate_limit_with_short_retry_after_is_retried_once_then_streams(string header, string value)
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
         h.Upstream.Enqueue(Reply.Json(429, RateLimitBody).Header(header, value));
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("after the wait"), Chunks.Finish("stop"), Chunks.Usage(20, 4), Chunks.Done));
 
@@ -53,7 +53,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Rate_limit_retry_that_is_rate_limited_again_returns_the_second_429()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" });
         h.Upstream.Enqueue(Reply.Json(429, RateLimitBody).Header("Retry-After", "0"));
         h.Upstream.Enqueue(Reply.Json(429, RateLimitBody).Header("Retry-After", "0"));
 
@@ -64,13 +64,13 @@ public sealed class StreamErrorTests
         Assert.Equal(2, h.Upstream.ChatRequests.Count);
     }
 
-    [Theory] // T63
+    [Theory] // §8.3
     [InlineData(503, 529, "overloaded_error")]
     [InlineData(502, 529, "overloaded_error")]
     [InlineData(500, 500, "api_error")]
     public async Task Server_error_before_any_byte_keeps_an_error_status_never_a_200_stream(int upstreamStatus, int status, string type)
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json(upstreamStatus, """{"object":"error","message":"Engine is restarting","type":"ServiceUnavailableError","param":null,"code":503}"""));
 
         var r = await h.StreamAsync();
@@ -95,7 +95,7 @@ public sealed class StreamErrorTests
             ["urls"] = "http://127.0.0.1:0", [SettingNames.BaseUrl] = deadUrl, [SettingNames.ApiKey] = "",
         });
 
-        using var response = await proxy.PostMessagesAsync(StreamHarness.Request());
+        using var response = await proxy.PostMessagesAsync(ProxyFixture.Request());
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(529, (int)response.StatusCode);
@@ -103,10 +103,10 @@ public sealed class StreamErrorTests
         Assert.DoesNotContain(deadUrl, text, StringComparison.Ordinal);
     }
 
-    [Fact] // T64
+    [Fact] // §6.5
     public async Task Connection_reset_mid_stream_is_an_error_event_without_message_stop()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         // The pause lets the bytes before the reset reach the proxy even on a loaded machine.
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Half an ans")).Delay(TimeSpan.FromSeconds(1.5)).Abort());
 
@@ -126,7 +126,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Error_chunk_mid_stream_is_an_error_event_and_the_stream_ends()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Working"),
             """{"error":{"object":"error","message":"CUDA out of memory","type":"InternalServerError","param":null,"code":500}}""",
             Chunks.Content(" never seen"), Chunks.Finish("stop"), Chunks.Done));
@@ -145,7 +145,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Backend_silent_past_the_idle_limit_mid_stream_is_an_error_event()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.UpstreamTimeout] = "0.5", [SettingNames.PingInterval] = "0.2" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.UpstreamTimeout] = "0.5", [SettingNames.PingInterval] = "0.2" });
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Thinking about it")).HangUntilAborted(TimeSpan.FromSeconds(30)));
 
         var r = await h.StreamAsync();
@@ -165,7 +165,7 @@ public sealed class StreamErrorTests
     [InlineData("Upstream worker crashed", "api_error", "Upstream worker crashed")]
     public async Task Named_error_event_mid_stream_is_an_error_event_not_a_clean_end(string data, string type, string message)
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Working")).Write("event: error\ndata: " + data + "\n\n"));
 
         var r = await h.StreamAsync();
@@ -181,7 +181,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Unparseable_chunk_mid_stream_is_an_error_event()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("ok"), "{\"choices\":[{\"index\":0,\"delta\":{\"content\":", Chunks.Finish("stop"), Chunks.Done));
 
         var r = await h.StreamAsync();
@@ -191,10 +191,10 @@ public sealed class StreamErrorTests
         Assert.Equal("api_error", r.Frames[^1].Json["error"]!["type"]!.GetValue<string>());
     }
 
-    [Fact] // T66
+    [Fact] // §6.4
     public async Task Stream_request_answered_with_json_gets_synthesized_events()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string toolCalls = """[{"id":"call_j1","type":"function","function":{"name":"Bash","arguments":"{\"command\":\"pwd\"}"}}]""";
         h.Upstream.Enqueue(Reply.Json(Chunks.Completion("Let me check.", finish: "tool_calls", reasoning: "Need the cwd.", toolCallsJson: toolCalls, prompt: 150, completion: 33)));
 
@@ -223,7 +223,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Stream_request_answered_with_json_splits_an_orphan_think_close_like_a_whole_answer()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json(Chunks.Completion("weighing options</think>Use a list.")));
 
         var r = await h.StreamAsync();
@@ -243,7 +243,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Stream_request_answered_with_a_json_error_object_keeps_its_status()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json("""{"error":{"object":"error","message":"This model's maximum context length is 32768 tokens. However, you requested 40000 tokens.","type":"BadRequestError","param":null,"code":400}}"""));
 
         var r = await h.StreamAsync();
@@ -258,7 +258,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Stream_request_answered_with_broken_json_is_a_502_json_error()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Json("""{"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"cut"""));
 
         var r = await h.StreamAsync();
@@ -271,7 +271,7 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Stream_request_answered_with_html_is_a_502_json_error()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Text(200, "text/html", "<html><body>Gateway login</body></html>"));
 
         var r = await h.StreamAsync();
@@ -285,12 +285,12 @@ public sealed class StreamErrorTests
     [Fact]
     public async Task Non_stream_request_answered_with_sse_is_aggregated_into_one_message()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Reasoning("Think."), Chunks.Content("Here"), Chunks.Content(" it is."),
             Chunks.ToolStart(0, "call_s1", "Read"), Chunks.ToolArgs(0, """{"file_path":"""), Chunks.ToolArgs(0, "\"/a.txt\"}"),
             Chunks.Finish("tool_calls"), Chunks.Usage(64, 21), Chunks.Done));
 
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(stream: false));
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(stream: false));
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -298,7 +298,7 @@ public sealed class StreamErrorTests
         Assert.False(h.Upstream.ChatRequests.Single().Json!["stream"]!.GetValue<bool>());
         var m = JsonNode.Parse(text)!;
         Assert.Equal("message", m["type"]!.GetValue<string>());
-        Assert.Equal(StreamHarness.Model, m["model"]!.GetValue<string>());
+        Assert.Equal(ProxyFixture.Model, m["model"]!.GetValue<string>());
         var content = m["content"]!.AsArray();
         Assert.Equal(3, content.Count);
         Assert.Equal("thinking", content[0]!["type"]!.GetValue<string>());

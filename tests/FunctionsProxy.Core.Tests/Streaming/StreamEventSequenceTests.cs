@@ -5,13 +5,13 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md T53–T62: the exact Anthropic event sequence for each upstream stream shape.</summary>
+/// <summary>docs/protocol.md §6.2, §5.3–§5.8: the exact Anthropic event sequence for each upstream stream shape.</summary>
 public sealed class StreamEventSequenceTests
 {
-    [Fact] // T53, T54
+    [Fact] // §6.2, §6.3
     public async Task Plain_text_stream_has_exact_sequence_and_real_usage()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content(""), Chunks.Content("Hello"), Chunks.Content(", world"), Chunks.Content("!"),
             Chunks.Finish("stop"), Chunks.Usage(1200, 57, cached: 1024), Chunks.Done));
 
@@ -30,7 +30,7 @@ public sealed class StreamEventSequenceTests
         Assert.StartsWith("msg_", start["id"]!.GetValue<string>());
         Assert.Equal("message", start["type"]!.GetValue<string>());
         Assert.Equal("assistant", start["role"]!.GetValue<string>());
-        Assert.Equal(StreamHarness.Model, start["model"]!.GetValue<string>());
+        Assert.Equal(ProxyFixture.Model, start["model"]!.GetValue<string>());
         Assert.Empty(start["content"]!.AsArray());
         Assert.Null(start["stop_reason"]);
         Assert.True(start["usage"]!["input_tokens"]!.GetValue<long>() > 0);
@@ -54,7 +54,7 @@ public sealed class StreamEventSequenceTests
     [Fact]
     public async Task Stream_response_headers_are_sse_with_request_id()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Content("ok"), Chunks.Finish("stop"), Chunks.Usage(10, 1), Chunks.Done));
 
         var r = await h.StreamAsync();
@@ -66,10 +66,10 @@ public sealed class StreamEventSequenceTests
         Assert.False(r.Headers.ContainsKey("content-length"));
     }
 
-    [Fact] // T61
+    [Fact] // §5.8
     public async Task Upstream_request_asks_for_usage_and_usage_chunk_after_finish_lands_in_message_delta()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Done."), Chunks.Finish("stop"), Chunks.Usage(3000, 321), Chunks.Done));
 
         var r = await h.StreamAsync();
@@ -86,12 +86,12 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(0, usage["cache_read_input_tokens"]!.GetValue<long>());
     }
 
-    [Theory] // T55
+    [Theory] // §5.3, §5.6
     [InlineData("reasoning")]
     [InlineData("reasoning_content")]
     public async Task Reasoning_then_content_gives_signed_thinking_block_then_text_block(string field)
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         Func<string, string> think = field == "reasoning" ? Chunks.Reasoning : Chunks.ReasoningContent;
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), think("The user wants "), think("a greeting."), Chunks.Content("Hi"), Chunks.Content(" there"),
             Chunks.Finish("stop"), Chunks.Usage(40, 12), Chunks.Done));
@@ -117,10 +117,10 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(12, r.Event("message_delta")["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T56
+    [Fact] // §5.4
     public async Task One_tool_call_with_arguments_over_many_chunks_is_one_tool_use_block()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args = """{"command":"ls -la /tmp","description":"List files in /tmp","timeout":120000}""";
         var parts = Split(args, 7);
         var chunks = new List<string> { Chunks.Role(), Chunks.ToolStart(0, "call_9f2c", "Bash") };
@@ -143,10 +143,10 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(44, delta["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T57
+    [Fact] // §5.4
     public async Task Arguments_before_the_name_and_a_late_id_are_kept()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args = """{"file_path":"/src/app/Program.cs","limit":200}""";
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(),
             Chunks.ToolArgs(0, """{"file_path":"""),
@@ -167,10 +167,10 @@ public sealed class StreamEventSequenceTests
         Assert.Equal("tool_use", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T60
+    [Fact] // §5.4
     public async Task Id_repeated_on_every_delta_still_gives_one_block()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args = """{"pattern":"**/*.cs","path":"/src"}""";
         var chunks = new List<string> { Chunks.Role(), Chunks.ToolStart(0, "call_qx_0", "Glob") };
         chunks.AddRange(Split(args, 5).Select(p => Chunks.ToolArgs(0, p, id: "call_qx_0")));
@@ -185,10 +185,10 @@ public sealed class StreamEventSequenceTests
         AssertSameJson(args, r.Concat(0, "partial_json"));
     }
 
-    [Fact] // T58
+    [Fact] // §5.4
     public async Task Two_parallel_calls_interleaved_become_two_sequential_blocks()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args0 = """{"command":"git status","description":"Show status"}""";
         const string args1 = """{"file_path":"/repo/README.md"}""";
         var p0 = Split(args0, 3);
@@ -219,10 +219,10 @@ public sealed class StreamEventSequenceTests
         Assert.Equal("tool_use", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T59
+    [Fact] // §5.3
     public async Task Text_then_tool_closes_text_before_tool_use()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string args = """{"command":"ls"}""";
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("I'll list "), Chunks.Content("the files."),
             Chunks.ToolStart(0, "call_t1", "Bash"), Chunks.ToolArgs(0, """{"comm"""), Chunks.ToolArgs(0, """and":"ls"}"""),
@@ -244,10 +244,10 @@ public sealed class StreamEventSequenceTests
         Assert.Equal(25, r.Event("message_delta")["usage"]!["output_tokens"]!.GetValue<long>());
     }
 
-    [Fact] // T62, revised: an answer cut without finish_reason and [DONE] is not passed on as a whole one
+    [Fact] // §5.7, §6.1: an answer cut without finish_reason and [DONE] is not passed on as a whole one
     public async Task Eof_without_finish_or_done_is_an_error_event_not_a_normal_end()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Partial "), Chunks.Content("answer")));
 
         var r = await h.StreamAsync();
@@ -265,7 +265,7 @@ public sealed class StreamEventSequenceTests
     [Fact]
     public async Task Tool_call_without_id_or_arguments_gets_a_valid_id_and_an_empty_object()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         var head = "\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"org/model\"";
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(),
             $"{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"tool_calls\":[{{\"index\":0,\"type\":\"function\",\"function\":{{\"name\":\"TodoRead\"}}}}]}},\"finish_reason\":null}}]}}",
@@ -284,7 +284,7 @@ public sealed class StreamEventSequenceTests
     [Fact]
     public async Task Thinking_then_tool_call_signs_and_closes_thinking_before_the_tool()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Reasoning("I should look."), Chunks.ToolStart(0, "call_k", "Grep"),
             Chunks.ToolArgs(0, """{"pattern":"TODO"}"""), Chunks.Finish("tool_calls"), Chunks.Usage(50, 10), Chunks.Done));
 
@@ -305,7 +305,7 @@ public sealed class StreamEventSequenceTests
     [Fact]
     public async Task Finish_with_length_maps_to_max_tokens_and_usage_null_chunks_are_ignored()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         var head = "\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"org/model\"";
         h.Upstream.Enqueue(Reply.Sse(
             $"{{{head},\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"\"}},\"finish_reason\":null}}],\"usage\":null}}",
@@ -325,10 +325,10 @@ public sealed class StreamEventSequenceTests
     [Fact]
     public async Task Matched_stop_sequence_is_reported_in_message_delta()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("1, 2, 3"), Chunks.Finish("stop", stopReason: "<END>"), Chunks.Usage(30, 7), Chunks.Done));
 
-        var r = await h.StreamAsync($$"""{"model":"{{StreamHarness.Model}}","max_tokens":64,"stream":true,"stop_sequences":["<END>","###"],"messages":[{"role":"user","content":"Count to 3"}]}""");
+        var r = await h.StreamAsync($$"""{"model":"{{ProxyFixture.Model}}","max_tokens":64,"stream":true,"stop_sequences":["<END>","###"],"messages":[{"role":"user","content":"Count to 3"}]}""");
 
         r.AssertWellFormed();
         Assert.Equal(["<END>", "###"], h.Upstream.ChatRequests.Single().Json!["stop"]!.AsArray().Select(n => n!.GetValue<string>()));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using CsCheck;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Streaming;
@@ -22,42 +23,51 @@ public sealed class StreamPropertyTests
     private static readonly string[] Words = ["ls", "git status", "日本語", "naïve", "🚀", "a\"quote", "back\\slash", "tab\t", "line\nbreak", "x", "{not json}", " "];
 
     [Fact]
-    public async Task Random_streams_translate_exactly()
+    public Task Random_streams_translate_exactly()
+        => Streams.SampleAsync(RunAsync, iter: 300, print: c => c.ToString());
+
+    /// <summary>One generated stream: what the backend says (shrinks on failure), how it says it (flags), and a seed for
+    /// the wire layout (piece boundaries, SSE dialect, interleaving, read sizes).</summary>
+    private sealed record Case(string Reasoning, string Content, string[] Arguments, bool UseReasoningContent, bool WithUsage,
+        bool WithFinish, bool WithDone, bool WithComment, int OutputTokens, int LayoutSeed)
     {
-        for (var seed = 0; seed < 300; seed++)
-        {
-            try
-            {
-                await RunAsync(seed);
-            }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"seed {seed}: {e}");
-            }
-        }
+        public override string ToString() => JsonSerializer.Serialize(this);
     }
 
-    private static async Task RunAsync(int seed)
+    private static readonly Gen<string> Phrase = Gen.OneOfConst(Words).Array[1, 7].Select(ws => string.Concat(ws.Select(w => w + " ")));
+
+    private static readonly Gen<string> MaybeEmpty = Gen.Frequency((1, (IGen<string>)Gen.Const("")), (2, Phrase));
+
+    private static readonly Gen<string> Arguments = Gen.OneOf(Phrase.Select(p => (object)p), Gen.Int[0, 99999].Select(i => (object)i)).Array[0, 3]
+        .Select(values => JsonSerializer.Serialize(values.Select((v, i) => (Key: "f" + i, Value: v)).ToDictionary(f => f.Key, f => f.Value),
+            new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+
+    private static readonly Gen<Case> Streams =
+        Gen.Select(MaybeEmpty, MaybeEmpty, Arguments.Array[0, 3], Gen.Bool, Gen.Int[0, 3], Gen.Int[0, 4], Gen.Bool, Gen.Int[0, 2])
+            .SelectMany(t => Gen.Select(Gen.Int[40, 400], Gen.Int).Select(u => new Case(t.Item1, t.Item2, t.Item3, t.Item4,
+                WithUsage: t.Item5 != 0, WithFinish: t.Item6 != 0, WithDone: t.Item7, WithComment: t.Item8 == 0, u.Item1, u.Item2)));
+
+    private static async Task RunAsync(Case c)
     {
-        var r = new Random(seed);
-        var reasoning = r.Next(3) == 0 ? "" : Phrase(r);
-        var content = r.Next(3) == 0 ? "" : Phrase(r);
-        var toolCount = r.Next(4);
-        var calls = Enumerable.Range(0, toolCount).Select(i => new Call(i, $"call_{seed}_{i}", "Tool" + i, Arguments(r))).ToList();
-        var useReasoningContent = r.Next(2) == 0;
-        var withUsage = r.Next(4) != 0;
-        var withFinish = r.Next(5) != 0;
+        var r = new Random(c.LayoutSeed);
+        var reasoning = c.Reasoning;
+        var content = c.Content;
+        var toolCount = c.Arguments.Length;
+        var calls = c.Arguments.Select((arguments, i) => new Call(i, $"call_{c.LayoutSeed}_{i}", "Tool" + i, arguments)).ToList();
+        var useReasoningContent = c.UseReasoningContent;
+        var withUsage = c.WithUsage;
+        var withFinish = c.WithFinish;
 
         var frames = new List<string> { Chunk("{\"role\":\"assistant\",\"content\":\"\"}") };
         foreach (var piece in Pieces(r, reasoning)) frames.Add(Chunk($"{{\"{(useReasoningContent ? "reasoning_content" : "reasoning")}\":{Q(piece)}}}"));
         foreach (var piece in Pieces(r, content)) frames.Add(Chunk($"{{\"content\":{Q(piece)}}}"));
         frames.AddRange(ToolFrames(r, calls));
         if (withFinish) frames.Add($"{{{Head},\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{(toolCount > 0 ? "tool_calls" : "stop")}\"}}]}}");
-        if (withUsage) frames.Add($"{{{Head},\"choices\":[],\"usage\":{{\"prompt_tokens\":500,\"completion_tokens\":{40 + seed},\"total_tokens\":1}}}}");
-        if (withFinish && r.Next(2) == 0) frames.Add("[DONE]");
+        if (withUsage) frames.Add($"{{{Head},\"choices\":[],\"usage\":{{\"prompt_tokens\":500,\"completion_tokens\":{c.OutputTokens},\"total_tokens\":1}}}}");
+        if (withFinish && c.WithDone) frames.Add("[DONE]");
 
         var sse = new StringBuilder();
-        if (r.Next(3) == 0) sse.Append(": hello\n\n");
+        if (c.WithComment) sse.Append(": hello\n\n");
         foreach (var f in frames)
         {
             var nl = r.Next(3) switch { 0 => "\n", 1 => "\r\n", _ => "\r" };
@@ -106,7 +116,7 @@ public sealed class StreamPropertyTests
 
         var delta = result.Single(f => f.Event == "message_delta").Json;
         Assert.Equal(toolCount > 0 ? "tool_use" : "end_turn", delta["delta"]!["stop_reason"]!.GetValue<string>());
-        if (withUsage) Assert.Equal(40 + seed, delta["usage"]!["output_tokens"]!.GetValue<long>());
+        if (withUsage) Assert.Equal(c.OutputTokens, delta["usage"]!["output_tokens"]!.GetValue<long>());
         else Assert.True(delta["usage"]!["output_tokens"]!.GetValue<long>() >= (index > 0 ? 1 : 0));
     }
 
@@ -146,22 +156,6 @@ public sealed class StreamPropertyTests
     private static string Chunk(string delta) => $"{{{Head},\"choices\":[{{\"index\":0,\"delta\":{delta},\"logprobs\":null,\"finish_reason\":null}}]}}";
 
     private static string Q(string s) => JsonSerializer.Serialize(s);
-
-    private static string Phrase(Random r)
-    {
-        var sb = new StringBuilder();
-        var n = r.Next(1, 8);
-        for (var i = 0; i < n; i++) sb.Append(Words[r.Next(Words.Length)]).Append(' ');
-        return sb.ToString();
-    }
-
-    private static string Arguments(Random r)
-    {
-        var fields = new Dictionary<string, object>();
-        var n = r.Next(0, 4);
-        for (var i = 0; i < n; i++) fields["f" + i] = r.Next(2) == 0 ? Phrase(r) : r.Next(100000);
-        return JsonSerializer.Serialize(fields, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-    }
 
     /// <summary>Splits on text elements so no surrogate pair is cut inside a JSON string (backends never do that).</summary>
     private static IEnumerable<string> Pieces(Random r, string s)

@@ -8,14 +8,14 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Streaming;
 
-/// <summary>protocol.md T65, T67–T69: pings while the backend is silent, cancellation reaching the backend,
+/// <summary>docs/protocol.md §6.1, §6.3, §6.6: pings while the backend is silent, cancellation reaching the backend,
 /// UTF-8 across network reads, and the SSE dialects backends actually send.</summary>
 public sealed class StreamTransportTests
 {
-    [Fact] // T65
+    [Fact] // §6.3
     public async Task Silent_upstream_gets_pings_and_the_other_events_stay_intact()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.PingInterval] = "0.3" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.PingInterval] = "0.3" });
         // The role chunk carries no content: after it the backend is silent (as while a model prefills a long prompt).
         h.Upstream.Enqueue(Reply.EmptySse()
             .Data(Chunks.Role())
@@ -44,10 +44,10 @@ public sealed class StreamTransportTests
         Assert.Equal("message_stop", r.Frames[^1].Event);
     }
 
-    [Fact] // T65: first ping ≤ 15 s after message_start, then every ≤ 15 s (the checker wakes every interval/4)
+    [Fact] // §6.3: first ping ≤ 15 s after message_start, then every ≤ 15 s (the checker wakes every interval/4)
     public async Task Default_ping_interval_keeps_pings_within_fifteen_seconds()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         var options = h.Proxy.Services.GetRequiredService<IOptions<ProxyOptions>>().Value;
 
         Assert.True(options.PingInterval > TimeSpan.Zero);
@@ -58,7 +58,7 @@ public sealed class StreamTransportTests
     public async Task Pings_never_come_before_message_start_or_after_message_stop()
     {
         // A ping interval far below the chunk spacing: pings between nearly every pair of chunks.
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.PingInterval] = "0.02" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.PingInterval] = "0.02" });
         var reply = Reply.EmptySse().Data(Chunks.Role());
         for (var i = 0; i < 8; i++) reply.Delay(TimeSpan.FromMilliseconds(60)).Data(Chunks.Content($"t{i} "));
         reply.Data(Chunks.Finish("stop")).Delay(TimeSpan.FromMilliseconds(60)).Data(Chunks.Usage(20, 8)).Delay(TimeSpan.FromMilliseconds(60)).Data(Chunks.Done);
@@ -77,12 +77,12 @@ public sealed class StreamTransportTests
     [Fact]
     public async Task Message_start_arrives_before_the_backend_sends_its_first_token()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         // Only the role chunk (an empty first delta), then silence.
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role()).HangUntilAborted(TimeSpan.FromSeconds(30)));
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
         Assert.Equal(200, (int)response.StatusCode);
         await using var body = await response.Content.ReadAsStreamAsync(cts.Token);
         var first = await ReadFrameAsync(body, cts.Token);
@@ -90,15 +90,15 @@ public sealed class StreamTransportTests
         Assert.StartsWith("event: message_start\ndata: {\"type\":\"message_start\"", first, StringComparison.Ordinal);
     }
 
-    [Fact] // T67
+    [Fact] // §6.6
     public async Task Client_disconnect_closes_the_upstream_connection()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Streaming a long answer")).HangUntilAborted(TimeSpan.FromSeconds(60)));
 
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
+            var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
             var body = await response.Content.ReadAsStreamAsync(cts.Token);
             var seen = new StringBuilder();
             while (!seen.ToString().Contains("text_delta", StringComparison.Ordinal)) seen.Append(await ReadFrameAsync(body, cts.Token));
@@ -113,15 +113,15 @@ public sealed class StreamTransportTests
         Assert.Single(h.Upstream.ChatRequests);
     }
 
-    [Fact] // T67
+    [Fact] // §6.6
     public async Task Client_disconnect_before_the_backend_answers_cancels_the_upstream_request()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         // Headers are never sent: the proxy is still waiting for the backend's answer when the client leaves.
         h.Upstream.Enqueue(Reply.EmptySse().HangUntilAborted(TimeSpan.FromSeconds(60)));
 
         using var cts = new CancellationTokenSource();
-        var call = h.Proxy.PostMessagesAsync(StreamHarness.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
+        var call = h.Proxy.PostMessagesAsync(ProxyFixture.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
         using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
         {
             while (h.Upstream.ChatRequests.Count == 0) await Task.Delay(20, patience.Token);
@@ -132,10 +132,10 @@ public sealed class StreamTransportTests
         await h.Upstream.ConnectionAborted.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
-    [Fact] // T68
+    [Fact] // §6.1
     public async Task Four_byte_utf8_character_split_across_network_writes_arrives_intact()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         var frame = Encoding.UTF8.GetBytes("data: " + Chunks.Content("Ship it 🚀 now, 日本語 ok") + "\n\n");
         var rocket = Encoding.UTF8.GetBytes("🚀");
         Assert.Equal(4, rocket.Length);
@@ -156,7 +156,7 @@ public sealed class StreamTransportTests
     public async Task A_lone_utf16_surrogate_escape_becomes_a_replacement_character_and_the_stream_goes_on()
     {
         // Backends that escape text as UTF-16 (Python's ensure_ascii) can emit half of a pair; a .NET string cannot hold it.
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string head = "\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"org/model\"";
         string Delta(string escapedText) => "{" + head + ",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + escapedText + "\"},\"finish_reason\":null}]}";
         h.Upstream.Enqueue(Reply.EmptySse()
@@ -173,10 +173,10 @@ public sealed class StreamTransportTests
         Assert.Equal("end_turn", r.Event("message_delta")["delta"]!["stop_reason"]!.GetValue<string>());
     }
 
-    [Fact] // T69
+    [Fact] // §6.1
     public async Task Sse_dialects_no_space_crlf_cr_comments_and_multi_line_data_are_parsed()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         const string head = "\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"org/model\"";
         var raw = string.Concat(
             ": keep-alive comment\r\n\r\n",
@@ -212,11 +212,11 @@ public sealed class StreamTransportTests
     [Fact]
     public async Task Each_upstream_chunk_is_flushed_to_the_client_before_the_next_arrives()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("first")).HangUntilAborted(TimeSpan.FromSeconds(60)));
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var response = await h.Proxy.PostMessagesAsync(StreamHarness.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
+        using var response = await h.Proxy.PostMessagesAsync(ProxyFixture.Request(), completion: HttpCompletionOption.ResponseHeadersRead, ct: cts.Token);
         await using var body = await response.Content.ReadAsStreamAsync(cts.Token);
         var frames = new List<string>();
         for (var i = 0; i < 3; i++) frames.Add(await ReadFrameAsync(body, cts.Token));

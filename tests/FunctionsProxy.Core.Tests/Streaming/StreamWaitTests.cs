@@ -31,11 +31,11 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task Headers_later_than_the_commit_time_get_message_start_and_pings_first_then_the_answer()
     {
-        await using var h = await StreamHarness.StartAsync(CommitFast);
+        await using var h = await ProxyFixture.StartMappedAsync(CommitFast);
         var headers = new TaskCompletionSource();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Cold "), Chunks.Content("start"), Chunks.Finish("stop"), Chunks.Usage(30, 2), Chunks.Done)
             .HeadersAfter(headers.Task));
-        var request = StreamHarness.Request();
+        var request = ProxyFixture.Request();
 
         await using var s = await OpenAsync(h, request);
         // The backend has not even sent its status line, and the client already has a 200 stream.
@@ -45,7 +45,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
         Assert.StartsWith("event: message_start\n", start, StringComparison.Ordinal);
         var message = Data(start)["message"]!;
         Assert.StartsWith("msg_", message["id"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(StreamHarness.Model, message["model"]!.GetValue<string>());
+        Assert.Equal(ProxyFixture.Model, message["model"]!.GetValue<string>());
         // The input estimate the proxy uses until the backend reports usage (request bytes / 4).
         Assert.Equal(Encoding.UTF8.GetByteCount(request) / 4, message["usage"]!["input_tokens"]!.GetValue<long>());
         Assert.Equal(1, message["usage"]!["output_tokens"]!.GetValue<long>());
@@ -76,12 +76,12 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [InlineData(503, """{"detail":"No instances available."}""", "overloaded_error", "")]
     public async Task A_backend_error_after_the_commit_is_an_sse_error_event_with_the_mapped_type(int status, string body, string type, string message)
     {
-        await using var h = await StreamHarness.StartAsync(CommitFast);
+        await using var h = await ProxyFixture.StartMappedAsync(CommitFast);
         var headers = new TaskCompletionSource();
         // Retry-After longer than PROXY_MAX_RETRY_AFTER: the 429 goes back to the client, not retried.
         h.Upstream.Enqueue(Reply.Json(status, body).Header("Retry-After", "7").HeadersAfter(headers.Task));
 
-        await using var s = await OpenAsync(h, StreamHarness.Request());
+        await using var s = await OpenAsync(h, ProxyFixture.Request());
         var start = await s.NextAsync();
         Assert.Equal(Ping, await s.NextAsync());
         headers.SetResult();
@@ -101,7 +101,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task A_backend_error_before_the_commit_time_keeps_its_http_status()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.StreamCommitAfter] = "30", [SettingNames.PingInterval] = "0.1" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.StreamCommitAfter] = "30", [SettingNames.PingInterval] = "0.1" });
         h.Upstream.Enqueue(Reply.Json(401, """{"detail":"Invalid API key."}""").HeadersAfter(TimeSpan.FromMilliseconds(300)));
 
         var r = await h.StreamAsync();
@@ -116,7 +116,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task Commit_after_zero_commits_at_once_so_even_an_immediate_error_is_an_event()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.StreamCommitAfter] = "0" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.StreamCommitAfter] = "0" });
         h.Upstream.Enqueue(Reply.Json(401, """{"detail":"Invalid API key."}"""));
 
         var r = await h.StreamAsync();
@@ -130,12 +130,12 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     public async Task A_429_after_the_commit_is_still_retried_behind_the_committed_stream()
     {
         var settings = new Dictionary<string, string?>(CommitFast) { [SettingNames.MaxRetryAfter] = "2", [SettingNames.MaxRetryOn429] = "1" };
-        await using var h = await StreamHarness.StartAsync(settings);
+        await using var h = await ProxyFixture.StartMappedAsync(settings);
         var headers = new TaskCompletionSource();
         h.Upstream.Enqueue(Reply.Json(429, """{"object":"error","message":"busy","type":"RateLimitError","code":429}""").Header("Retry-After", "0").HeadersAfter(headers.Task));
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("after the wait"), Chunks.Finish("stop"), Chunks.Usage(20, 4), Chunks.Done));
 
-        await using var s = await OpenAsync(h, StreamHarness.Request());
+        await using var s = await OpenAsync(h, ProxyFixture.Request());
         var start = await s.NextAsync();
         Assert.Equal(Ping, await s.NextAsync());
         headers.SetResult();
@@ -178,7 +178,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     public async Task The_backend_timing_out_after_the_commit_is_a_timeout_error_event()
     {
         var settings = new Dictionary<string, string?>(CommitFast) { [SettingNames.UpstreamTimeout] = "0.6" };
-        await using var h = await StreamHarness.StartAsync(settings);
+        await using var h = await ProxyFixture.StartMappedAsync(settings);
         h.Upstream.Enqueue(Reply.EmptySse().HeadersAfter(TimeSpan.FromSeconds(30)));
 
         var r = await h.StreamAsync();
@@ -203,7 +203,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task The_default_commit_time_is_five_seconds()
     {
-        await using var h = await StreamHarness.StartAsync();
+        await using var h = await ProxyFixture.StartMappedAsync();
         Assert.Equal(TimeSpan.FromSeconds(5), h.Proxy.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.StreamCommitAfter);
     }
 
@@ -218,7 +218,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
         var content = new TaskCompletionSource();
         upstream.Enqueue(Reply.Sse(Chunks.Role()).WaitFor(content.Task).Data(Chunks.Content("late text")).HangUntilAborted(TimeSpan.FromSeconds(60)));
 
-        await using var s = await OpenAsync(proxy, StreamHarness.Request());
+        await using var s = await OpenAsync(proxy, ProxyFixture.Request());
         Assert.StartsWith("event: message_start\n", await s.NextAsync(), StringComparison.Ordinal);
         // 6 s after message_start the text arrives: the next ping is due 10 s after the text, not 10 s after message_start.
         clock.Advance(TimeSpan.FromSeconds(6));
@@ -245,14 +245,14 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [InlineData("deepseek-ai/DeepSeek-V3.1")]
     public async Task A_slow_plain_answer_of_a_hold_back_family_starts_streaming_before_the_backend_finishes(string upstreamModel)
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.ModelMap] = $$"""{"sonnet":"{{upstreamModel}}"}""" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.ModelMap] = $$"""{"sonnet":"{{upstreamModel}}"}""" });
         var more = new TaskCompletionSource();
         // A plain answer (no </think>) whose model then pauses: nothing decides the orphan check but the clock.
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Hello"), Chunks.Content(" there"))
             .WaitFor(more.Task)
             .Data(Chunks.Content(", again.")).Data(Chunks.Finish("stop")).Data(Chunks.Usage(12, 4)).Data(Chunks.Done));
 
-        await using var s = await OpenAsync(h, StreamHarness.Request());
+        await using var s = await OpenAsync(h, ProxyFixture.Request());
         var start = await s.NextAsync();
         var clock = Stopwatch.StartNew();
         var blockStart = await s.NextAsync();
@@ -276,7 +276,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task An_orphan_think_close_within_the_hold_back_time_still_makes_a_thinking_block()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Instruct-2507"}""" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Instruct-2507"}""" });
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("The user greets"))
             .Delay(TimeSpan.FromMilliseconds(100))
             .Data(Chunks.Content(" me.</think>\n\nHi!")).Data(Chunks.Finish("stop")).Data(Chunks.Usage(12, 6)).Data(Chunks.Done));
@@ -296,12 +296,12 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task With_thinking_requested_the_hold_back_waits_for_the_orphan_close_however_long_the_reasoning_takes()
     {
-        await using var h = await StreamHarness.StartAsync(new() { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Thinking-2507"}""" });
+        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Thinking-2507"}""" });
         var more = new TaskCompletionSource();
         h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("Reasoning about it"))
             .WaitFor(more.Task)
             .Data(Chunks.Content(", done.</think>\n\nAnswer.")).Data(Chunks.Finish("stop")).Data(Chunks.Usage(12, 6)).Data(Chunks.Done));
-        var request = $$"""{"model":"{{StreamHarness.Model}}","max_tokens":2048,"stream":true,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}""";
+        var request = $$"""{"model":"{{ProxyFixture.Model}}","max_tokens":2048,"stream":true,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}""";
 
         await using var s = await OpenAsync(h, request);
         var start = await s.NextAsync();
@@ -326,7 +326,7 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
         return new StreamResult(response, body);
     }
 
-    private static Task<OpenStream> OpenAsync(StreamHarness h, string request) => OpenAsync(h.Proxy, request);
+    private static Task<OpenStream> OpenAsync(ProxyFixture h, string request) => OpenAsync(h.Proxy, request);
 
     private static async Task<OpenStream> OpenAsync(ProxyServer proxy, string request)
     {

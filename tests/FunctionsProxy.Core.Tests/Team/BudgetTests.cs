@@ -1,4 +1,5 @@
 using FunctionsProxy.Anthropic;
+using FunctionsProxy.Catalog;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
@@ -7,6 +8,7 @@ using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
@@ -17,7 +19,8 @@ public sealed class BudgetTests : IDisposable
     // 10 USD per 1M input and output tokens: 100,000 tokens cost exactly 1 USD.
     private static readonly ModelPrices Prices = new([new ModelPriceRule("org/priced", new ModelPrice(10m, 10m, 1m))]);
     private readonly TempDir _dir = new();
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 1, 31, 23, 59, 30, TimeSpan.Zero));
+    // FakeTimeProvider only moves forward: the clock starts early and each test sets the time it needs.
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _dir.Dispose();
 
@@ -54,6 +57,7 @@ public sealed class BudgetTests : IDisposable
     [Fact]
     public async Task A_daily_budget_admits_calls_while_spend_is_below_it_and_refuses_until_utc_midnight()
     {
+        _time.SetUtcNow(new DateTimeOffset(2026, 1, 31, 23, 59, 30, TimeSpan.Zero));
         var team = OnFile();
         var key = (await team.Manager.CreateAsync(new CreateKeyRequest("alice", null, null, UsdPerDay: 2m), default)).Value!.Key;
         var client = (await Auth(team, key)).Client!;
@@ -73,16 +77,16 @@ public sealed class BudgetTests : IDisposable
     public async Task A_monthly_budget_spans_the_utc_month_and_resets_on_the_first()
     {
         var team = OnFile();
-        _time.Now = new DateTimeOffset(2026, 1, 10, 12, 0, 0, TimeSpan.Zero);
+        _time.SetUtcNow(new DateTimeOffset(2026, 1, 10, 12, 0, 0, TimeSpan.Zero));
         var key = (await team.Manager.CreateAsync(new CreateKeyRequest("bob", null, null, UsdPerDay: 5m, UsdPerMonth: 3m), default)).Value!.Key;
         var client = (await Auth(team, key)).Client!;
         await team.Recorder.RecordAsync(client, "org/priced", new UsageTotals(100_000, 0, 0), default);           // 1 USD on Jan 10
-        _time.Now = new DateTimeOffset(2026, 1, 20, 8, 0, 0, TimeSpan.Zero);
+        _time.SetUtcNow(new DateTimeOffset(2026, 1, 20, 8, 0, 0, TimeSpan.Zero));
         await team.Recorder.RecordAsync((await Auth(team, key)).Client!, "org/priced", new UsageTotals(0, 150_000, 1_000_000), default); // 1.5 + 1 = 2.5 USD
         // Jan total 3.5 ≥ 3 (this instance counts its own calls at once): refused until February 1st, 00:00 UTC.
-        AssertOverBudget(await Auth(team, key), ((long)(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero) - _time.Now).TotalSeconds).ToString(), "this month");
+        AssertOverBudget(await Auth(team, key), ((long)(new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero) - _time.GetUtcNow()).TotalSeconds).ToString(), "this month");
 
-        _time.Now = new DateTimeOffset(2026, 2, 1, 0, 0, 1, TimeSpan.Zero);
+        _time.SetUtcNow(new DateTimeOffset(2026, 2, 1, 0, 0, 1, TimeSpan.Zero));
         Assert.Null((await Auth(team, key)).Error);
         var usage = (await team.Manager.UsageAsync("bob", 31, default)).Value!;
         Assert.Equal([2.5m, 1m], usage.Select(r => r.CostUsd!.Value).ToArray()); // Jan 20, Jan 10 (newest first)
@@ -96,11 +100,11 @@ public sealed class BudgetTests : IDisposable
         var usageTable = Azurite.UniqueTable("usage");
         var a = Team(new TableProxyKeyStore(storage, keysTable), new TableUsageStore(storage, usageTable));
         var b = Team(new TableProxyKeyStore(storage, keysTable), new TableUsageStore(storage, usageTable));
-        _time.Now = new DateTimeOffset(2026, 3, 3, 9, 0, 0, TimeSpan.Zero);
+        _time.SetUtcNow(new DateTimeOffset(2026, 3, 3, 9, 0, 0, TimeSpan.Zero));
         var key = (await a.Manager.CreateAsync(new CreateKeyRequest("carol", 100, null), default)).Value!.Key;
 
         var set = await a.Manager.SetLimitsAsync("carol", new KeyLimits(null, null, 1m, null), default);
-        Assert.Equal(new KeyInfo("carol", key[..16], _time.Now, null, null, null, 1m, null), set.Value);
+        Assert.Equal(new KeyInfo("carol", key[..16], _time.GetUtcNow(), null, null, null, 1m, null), set.Value);
         Assert.Equal(set.Value, Assert.Single(await b.Manager.ListAsync(default))); // rpm cleared, budget stored
 
         await a.Recorder.RecordAsync((await Auth(a, key)).Client!, "org/priced", new UsageTotals(100_000, 0, 0), default); // 1 USD through a

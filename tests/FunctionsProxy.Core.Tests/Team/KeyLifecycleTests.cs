@@ -4,6 +4,7 @@ using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
@@ -12,7 +13,7 @@ namespace FunctionsProxy.Tests.Team;
 public sealed class KeyLifecycleTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 25, 10, 0, 30, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 10, 0, 30, TimeSpan.Zero));
 
     public void Dispose() => _dir.Dispose();
 
@@ -134,7 +135,7 @@ public sealed class KeyLifecycleTests : IDisposable
     {
         var (a, b) = TwoInstances("file", TimeSpan.Zero);
         var key = (await a.Manager.CreateAsync(new CreateKeyRequest("alice", null, null), default)).Value!.Key;
-        var first = _time.Now;
+        var first = _time.GetUtcNow();
         Assert.Null((await b.AuthenticateAsync(key)).Error);
         var stored = await WaitForLastUsedAsync(a, first);
         Assert.Equal(first, stored);
@@ -143,7 +144,7 @@ public sealed class KeyLifecycleTests : IDisposable
         Assert.Null((await b.AuthenticateAsync(key)).Error);
         _time.Advance(TimeSpan.FromSeconds(31));
         Assert.Null((await b.AuthenticateAsync(key)).Error);
-        Assert.Equal(_time.Now, await WaitForLastUsedAsync(a, _time.Now));
+        Assert.Equal(_time.GetUtcNow(), await WaitForLastUsedAsync(a, _time.GetUtcNow()));
     }
 
     private static async Task<DateTimeOffset?> WaitForLastUsedAsync(TeamInstance instance, DateTimeOffset expected)

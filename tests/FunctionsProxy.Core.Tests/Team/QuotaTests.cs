@@ -5,6 +5,7 @@ using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
@@ -12,7 +13,7 @@ namespace FunctionsProxy.Tests.Team;
 /// <summary>Per-key quotas: exact boundaries, shared across instances through Table Storage.</summary>
 public sealed class QuotaTests
 {
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
 
     private (TeamInstance A, TeamInstance B) TwoInstances()
     {
@@ -106,7 +107,7 @@ public sealed class QuotaTests
         Assert.Null((await a.AuthenticateAsync(key)).Error);
         Assert.Null((await b.AuthenticateAsync(key)).Error); // b reads 999 from the store and keeps it for its TTL
         await a.Recorder.RecordAsync(alice, "m", new UsageTotals(0, 1, 0), default);       // 1000 = limit
-        var midnight = (long)(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero) - _time.Now).TotalSeconds;
+        var midnight = (long)(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero) - _time.GetUtcNow()).TotalSeconds;
         AssertRateLimited(await a.AuthenticateAsync(key), midnight.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         // Instance b read the total before the last record; it sees it after its usage cache TTL.
@@ -114,7 +115,7 @@ public sealed class QuotaTests
         _time.Advance(TimeSpan.FromSeconds(6));
         AssertRateLimited(await b.AuthenticateAsync(key), (midnight - 6).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        _time.Now = new DateTimeOffset(2026, 11, 26, 0, 0, 1, TimeSpan.Zero);
+        _time.SetUtcNow(new DateTimeOffset(2026, 11, 26, 0, 0, 1, TimeSpan.Zero));
         Assert.Null((await a.AuthenticateAsync(key)).Error);
         Assert.Null((await b.AuthenticateAsync(key)).Error);
     }

@@ -9,6 +9,7 @@ using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Team;
@@ -109,7 +110,7 @@ public sealed class TeamHostTests
     public async Task Admin_endpoints_create_list_rotate_revoke_and_refuse_wrong_admin_keys()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
-        var time = new ManualTime(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 10, 15, 42, TimeSpan.Zero));
         await using var proxy = await ProxyServer.StartAsync(upstream, KeysMode(), b =>
         {
             b.Services.Configure<TeamOptions>(o => o.KeyCacheTtl = TimeSpan.Zero);

@@ -10,14 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace FunctionsProxy.Tests.Team;
 
-/// <summary>A clock the test moves by hand (quota windows must not depend on when the test runs).</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = start;
-    public override DateTimeOffset GetUtcNow() => Now;
-    public void Advance(TimeSpan by) => Now += by;
-}
-
 /// <summary>Team components wired by hand over one store (as a second instance would be).</summary>
 internal sealed class TeamInstance
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Endpoints;
-using FunctionsProxy.Tests.Messages;
+using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Tokens;
 using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
