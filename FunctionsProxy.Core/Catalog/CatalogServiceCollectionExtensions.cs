@@ -1,6 +1,5 @@
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Storage;
-using FunctionsProxy.Tokens;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,7 +11,7 @@ public static class CatalogServiceCollectionExtensions
     public const string DefaultTable = "modelschemas";
 
     /// <summary>Discovery, the schema-cache store (Table Storage when storage is configured, else memory), the
-    /// catalog-aware resolver, the refresher and the token counter.</summary>
+    /// catalog-aware resolver and the refresher.</summary>
     public static IServiceCollection AddFunctionsProxyCatalog(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -23,8 +22,6 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<IModelCatalogRefresher, ModelCatalogRefresher>();
         services.AddSingleton<IModelResolver, CatalogModelResolver>();
-        services.AddSingleton<TokenCounter>();
-        services.AddSingleton<BackendTokenCounter>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
@@ -7,6 +8,7 @@ using FunctionsProxy.Secrets;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
+using FunctionsProxy.Tokens;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +30,7 @@ public static class ProxyServiceCollectionExtensions
         if (TableStorage.FromConfiguration(configuration) is { } tables) services.TryAddSingleton(tables);
 
         services.AddFunctionsProxyTeam(configuration);
+        services.AddFunctionsProxyAdminConsole();
         services.TryAddSingleton<SecretScrubber>();
         services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamHostOptionsValidator(configuration));
         services.TryAddSingleton<IBackendKeyProvider, ConfiguredBackendKeyProvider>();
@@ -36,6 +39,7 @@ public static class ProxyServiceCollectionExtensions
         services.TryAddSingleton<IUsageRecorder, NullUsageRecorder>();
         services.AddFunctionsProxyFamilies(configuration);
         services.AddFunctionsProxyCatalog(configuration);
+        services.AddFunctionsProxyTokens();
         services.AddSingleton<BackendCredentials>();
         services.AddUpstreamHttpClient();
 

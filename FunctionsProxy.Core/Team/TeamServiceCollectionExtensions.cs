@@ -41,8 +41,6 @@ public static class TeamServiceCollectionExtensions
         services.TryAddSingleton<KeyManager>();
         services.TryAddSingleton<IAdminKeyProvider, ConfiguredAdminKeyProvider>();
         services.TryAddSingleton<AdminEndpoints>();
-        services.TryAddSingleton<AdminConsole.AdminStatusEndpoint>();
-        services.TryAddSingleton<AdminConsole.AdminConsoleEndpoint>();
 
         if (string.Equals(configuration[SettingNames.ProxyAuth]?.Trim(), "keys", StringComparison.OrdinalIgnoreCase))
         {

@@ -33,8 +33,9 @@ internal static class BicepTemplate
         return dir?.FullName ?? throw new InvalidOperationException("FunctionsProxy.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static string BicepVersion => typeof(BicepTemplate).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "BicepVersion").Value!;
+    /// <summary>The Bicep CLI version tools/Bicep restores: the one place it is set is Directory.Build.props.</summary>
+    private static string BicepVersion => System.Xml.Linq.XDocument.Load(Path.Combine(RepoRoot, "Directory.Build.props"))
+        .Descendants("BicepVersion").Single().Value;
 
     private static JsonNode Compile()
     {
