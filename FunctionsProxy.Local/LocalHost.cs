@@ -59,12 +59,8 @@ public static class LocalHost
         // Loopback only unless ASPNETCORE_URLS (or --urls) names other addresses explicitly.
         if (ExplicitUrls(builder.Configuration) is null)
             builder.WebHost.UseUrls($"http://127.0.0.1:{Port(builder.Configuration)}");
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            // The proxy enforces its own (configurable) limit with an Anthropic-shaped 413.
-            k.Limits.MaxRequestBodySize = null;
-        });
+        // The body-size limit is PROXY_MAX_BODY_BYTES on both hosts (AddFunctionsProxyHttpGuards).
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         // A failed start is reported as one line by RunAsync; the host's own error log would repeat it with a trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.AddFunctionsProxyCore(builder.Configuration);

@@ -1,5 +1,4 @@
 using FunctionsProxy.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,9 +17,6 @@ builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
     var rule = options.Rules.FirstOrDefault(r => r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
     if (rule is not null) options.Rules.Remove(rule);
 });
-// The worker's Kestrel defaults to ~30 MB bodies; Anthropic accepts 32 MB and the proxy enforces its own limit.
-builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 64L * 1024 * 1024);
-
 builder.Services.AddFunctionsProxyCore(builder.Configuration);
 // Origin check, JSON-only bodies and Anthropic-shaped error answers, as on the local host. No Host filter: the
 // Functions front end routes by host name and the worker only sees its forwarded requests.

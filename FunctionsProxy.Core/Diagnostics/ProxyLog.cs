@@ -10,8 +10,8 @@ internal static partial class ProxyLog
     [LoggerMessage(EventId = 1, Message = "messages {Model} -> {UpstreamModel} stream={Stream} requestBytes={RequestBytes} upstreamBytes={UpstreamBytes} status={Status} upstreamStatus={UpstreamStatus} input={InputTokens} output={OutputTokens} cached={CachedTokens} ms={ElapsedMs}")]
     public static partial void MessagesCompleted(ILogger logger, LogLevel level, string model, string upstreamModel, bool stream, int requestBytes, int upstreamBytes, int status, int upstreamStatus, long inputTokens, long outputTokens, long cachedTokens, long elapsedMs);
 
-    [LoggerMessage(EventId = 2, Message = "messages rejected status={Status} type={ErrorType} reason={Reason}")]
-    public static partial void MessagesRejected(ILogger logger, LogLevel level, int status, string errorType, ScrubbedText reason);
+    [LoggerMessage(EventId = 2, Message = "{Path} rejected status={Status} type={ErrorType} reason={Reason}")]
+    public static partial void Rejected(ILogger logger, LogLevel level, string path, int status, string errorType, ScrubbedText reason);
 
     /// <summary>No exception object: the failure is the backend's, a stack trace of the proxy would say nothing.</summary>
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Upstream stream failed after {Events} events: {ErrorType} ({Failure}) {Reason}")]
@@ -30,4 +30,10 @@ internal static partial class ProxyLog
     /// and a trace per request would bury everything else in the log.</summary>
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Backend unreachable ({Failure}); answered {Status} after {ElapsedMs} ms")]
     public static partial void BackendUnreachable(ILogger logger, string failure, int status, long elapsedMs);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Dropped a tool call without a name ({Length} argument chars)")]
+    public static partial void ToolCallWithoutName(ILogger logger, int length);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Dropped a tool call cut off by max_tokens ({Length} argument chars)")]
+    public static partial void ToolCallCutOff(ILogger logger, int length);
 }

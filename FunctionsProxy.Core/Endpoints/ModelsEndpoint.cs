@@ -14,22 +14,21 @@ namespace FunctionsProxy.Endpoints;
 /// <c>GET /v1/models</c> and <c>/v1/models/{id}</c> in Anthropic's list shape: the <c>MODEL_MAP</c> aliases first
 /// (Claude Code's gateway discovery lists only <c>claude*</c> ids), then what the backend serves.
 /// </summary>
-public sealed class ModelsEndpoint(IClientAuthenticator authenticator, BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
+public sealed class ModelsEndpoint(BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
 {
     // Anthropic's list needs a timestamp; aliases and models without one get a fixed, stable value.
     private static readonly DateTimeOffset DefaultCreated = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private readonly record struct Entry(string Id, string DisplayName, DateTimeOffset Created, FunctionsProxy.Catalog.ModelCapabilities? Capabilities);
 
-    public async Task ListAsync(HttpContext context)
+    public async Task ListAsync(HttpContext context, ClientContext client)
     {
-        if (await EntriesAsync(context) is not { } entries) return;
+        var entries = await EntriesAsync(context, client).ConfigureAwait(false);
         var query = context.Request.Query;
         var limit = 20;
         if (query["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
         {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("limit: Input should be an integer between 1 and 1000"), context.RequestAborted);
-            return;
+            throw new ProxyErrorException(ProxyError.InvalidRequest("limit: Input should be an integer between 1 and 1000"));
         }
         var start = 0;
         var end = entries.Count;
@@ -56,31 +55,21 @@ public sealed class ModelsEndpoint(IClientAuthenticator authenticator, BackendCr
             if (s.page.Count > 0) { w.WriteString("first_id"u8, s.page[0].Id); w.WriteString("last_id"u8, s.page[^1].Id); }
             else { w.WriteNull("first_id"u8); w.WriteNull("last_id"u8); }
             w.WriteEndObject();
-        });
+        }).ConfigureAwait(false);
     }
 
-    public async Task GetAsync(HttpContext context, string id)
+    public async Task GetAsync(HttpContext context, ClientContext client, string id)
     {
-        if (await EntriesAsync(context) is not { } entries) return;
+        var entries = await EntriesAsync(context, client).ConfigureAwait(false);
         var index = entries.FindIndex(e => e.Id == id);
-        if (index < 0)
-        {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.NotFound($"model: {id}"), context.RequestAborted);
-            return;
-        }
-        await JsonResponse.WriteAsync(context, entries[index], static (w, e) => WriteModel(w, e));
+        if (index < 0) throw new ProxyErrorException(ProxyError.NotFound($"model: {id}"));
+        await JsonResponse.WriteAsync(context, entries[index], static (w, e) => WriteModel(w, e)).ConfigureAwait(false);
     }
 
-    private async Task<List<Entry>?> EntriesAsync(HttpContext context)
+    private async Task<List<Entry>> EntriesAsync(HttpContext context, ClientContext client)
     {
-        var auth = await authenticator.AuthenticateAsync(context, context.RequestAborted);
-        if (auth.Error is { } error)
-        {
-            await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted);
-            return null;
-        }
-        var (credential, _) = await credentials.SelectAsync(auth.Client!, context.RequestAborted);
-        var snapshot = await catalog.GetAsync(credential, context.RequestAborted);
+        var (credential, _) = await credentials.SelectAsync(client, context.RequestAborted).ConfigureAwait(false);
+        var snapshot = await catalog.GetAsync(credential, context.RequestAborted).ConfigureAwait(false);
         var entries = new List<Entry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var alias in options.Value.ModelMap.Keys.Order(StringComparer.Ordinal))

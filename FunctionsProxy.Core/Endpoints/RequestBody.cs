@@ -39,7 +39,9 @@ public sealed class RequestBody : IDisposable
             }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                throw new ProxyErrorException(ProxyError.TooLarge($"Request body exceeds the server's limit ({e.Message})"));
+                // Kestrel's limit is this one (plus the byte that tells "over" from "at"), found while it buffered ahead
+                // of this loop: the same answer as the loop's own check.
+                throw TooLarge(maxBytes);
             }
             catch (IOException e) when (!cancellationToken.IsCancellationRequested)
             {

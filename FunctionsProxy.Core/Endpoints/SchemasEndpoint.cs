@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Errors;
 using FunctionsProxy.Security;
 using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -11,18 +10,12 @@ namespace FunctionsProxy.Endpoints;
 
 /// <summary><c>GET /_schemas</c>: what discovery learned, when, from which store, and the effective maps. Never a
 /// key, never the backend's address.</summary>
-public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
+public sealed class SchemasEndpoint(BackendCredentials credentials, ModelCatalog catalog, IOptions<ProxyOptions> options)
 {
-    public async Task HandleAsync(HttpContext context)
+    public async Task HandleAsync(HttpContext context, ClientContext client)
     {
-        var auth = await authenticator.AuthenticateAsync(context, context.RequestAborted);
-        if (auth.Error is { } error)
-        {
-            await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted);
-            return;
-        }
-        var (credential, _) = await credentials.SelectAsync(auth.Client!, context.RequestAborted);
-        var snapshot = await catalog.GetAsync(credential, context.RequestAborted);
+        var (credential, _) = await credentials.SelectAsync(client, context.RequestAborted).ConfigureAwait(false);
+        var snapshot = await catalog.GetAsync(credential, context.RequestAborted).ConfigureAwait(false);
         await JsonResponse.WriteAsync(context, (snapshot, catalog, options.Value), static (w, s) =>
         {
             var (snapshot, catalog, o) = s;
@@ -40,7 +33,7 @@ public sealed class SchemasEndpoint(IClientAuthenticator authenticator, BackendC
             WriteMap(w, "model_map"u8, o.ModelMap);
             WriteMap(w, "tool_name_map"u8, o.ToolNameMap);
             w.WriteEndObject();
-        });
+        }).ConfigureAwait(false);
     }
 
     private static void WriteMap(Utf8JsonWriter w, ReadOnlySpan<byte> name, IReadOnlyDictionary<string, string> map)

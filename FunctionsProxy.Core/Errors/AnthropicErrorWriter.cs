@@ -25,7 +25,7 @@ public static class AnthropicErrorWriter
             WriteEnvelope(writer, error, requestId);
         }
         response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, cancellationToken);
+        await response.Body.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The error body; also used as the data of an SSE <c>error</c> event (without request id).</summary>

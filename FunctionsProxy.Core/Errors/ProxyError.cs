@@ -31,4 +31,18 @@ public static class ErrorTypes
     public const string Api = "api_error";
     public const string Overloaded = "overloaded_error";
     public const string Timeout = "timeout_error";
+
+    /// <summary>The <c>error.type</c> for an HTTP status the proxy did not choose itself (routing, Kestrel).</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => Authentication,
+        StatusCodes.Status403Forbidden => Permission,
+        StatusCodes.Status404NotFound => NotFound,
+        StatusCodes.Status413PayloadTooLarge => RequestTooLarge,
+        StatusCodes.Status429TooManyRequests => RateLimit,
+        StatusCodes.Status504GatewayTimeout => Timeout,
+        529 => Overloaded,
+        >= 500 => Api,
+        _ => InvalidRequest,
+    };
 }

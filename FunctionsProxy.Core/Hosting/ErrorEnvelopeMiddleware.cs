@@ -33,7 +33,7 @@ internal sealed class ErrorEnvelopeMiddleware(RequestDelegate next)
     private static Task WriteAsync(HttpContext context, string? message)
     {
         var status = context.Response.StatusCode;
-        var error = new ProxyError(status, TypeFor(status), message ?? MessageFor(context, status));
+        var error = new ProxyError(status, ErrorTypes.ForStatus(status), message ?? MessageFor(context, status));
         if (HttpMethods.IsHead(context.Request.Method))
         {
             // A HEAD answer has no body; the status already says it.
@@ -41,20 +41,6 @@ internal sealed class ErrorEnvelopeMiddleware(RequestDelegate next)
         }
         return AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted);
     }
-
-    /// <summary>Anthropic's <c>error.type</c> for an HTTP status.</summary>
-    internal static string TypeFor(int status) => status switch
-    {
-        StatusCodes.Status401Unauthorized => ErrorTypes.Authentication,
-        StatusCodes.Status403Forbidden => ErrorTypes.Permission,
-        StatusCodes.Status404NotFound => ErrorTypes.NotFound,
-        StatusCodes.Status413PayloadTooLarge => ErrorTypes.RequestTooLarge,
-        StatusCodes.Status429TooManyRequests => ErrorTypes.RateLimit,
-        StatusCodes.Status504GatewayTimeout => ErrorTypes.Timeout,
-        529 => ErrorTypes.Overloaded,
-        >= 500 => ErrorTypes.Api,
-        _ => ErrorTypes.InvalidRequest,
-    };
 
     private static string MessageFor(HttpContext context, int status) => status switch
     {

@@ -1,40 +1,39 @@
 using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Endpoints;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FunctionsProxy.Hosting;
 
-/// <summary>Maps the proxy's routes on a plain ASP.NET Core host (the local host). The Functions app maps the
-/// same endpoint classes through its triggers.</summary>
+/// <summary>Maps the proxy's routes (<see cref="ProxyRoutes"/>) on a plain ASP.NET Core host (the local host). The
+/// Functions app has one trigger per line here, with the same route, methods and <see cref="EndpointRunner"/> call.</summary>
 public static class ProxyEndpointRouteBuilderExtensions
 {
+    private static readonly string[] GetOrHead = [HttpMethods.Get, HttpMethods.Head];
+
     public static IEndpointRouteBuilder MapFunctionsProxy(this IEndpointRouteBuilder routes)
     {
-        routes.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) => Resolve<HealthEndpoint>(c).HandleAsync(c));
-        routes.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], (HttpContext c) => Resolve<HealthEndpoint>(c).HandleAsync(c));
-        routes.MapPost("/v1/messages", (HttpContext c) => Resolve<MessagesEndpoint>(c).HandleAsync(c));
-        routes.MapPost("/v1/messages/count_tokens", (HttpContext c) => Resolve<CountTokensEndpoint>(c).HandleAsync(c));
-        routes.MapGet("/v1/models", (HttpContext c) => Resolve<ModelsEndpoint>(c).ListAsync(c));
-        routes.MapGet("/v1/models/{**id}", (HttpContext c, string id) => Resolve<ModelsEndpoint>(c).GetAsync(c, id));
-        routes.MapGet("/_schemas", (HttpContext c) => Resolve<SchemasEndpoint>(c).HandleAsync(c));
-        routes.MapPost("/api/event_logging/batch", (HttpContext c) => Resolve<EventLoggingEndpoint>(c).HandleAsync(c));
-        // Key management (not under /admin: Azure Functions reserves routes starting with "admin").
-        routes.MapGet("/_admin/keys", (HttpContext c) => Resolve<AdminEndpoints>(c).ListKeysAsync(c));
-        routes.MapPost("/_admin/keys", (HttpContext c) => Resolve<AdminEndpoints>(c).CreateKeyAsync(c));
-        routes.MapDelete("/_admin/keys/{name}", (HttpContext c, string name) => Resolve<AdminEndpoints>(c).RevokeKeyAsync(c, name));
-        routes.MapPost("/_admin/keys/{name}/rotate", (HttpContext c, string name) => Resolve<AdminEndpoints>(c).RotateKeyAsync(c, name));
-        routes.MapGet("/_admin/usage", (HttpContext c) => Resolve<AdminEndpoints>(c).UsageAsync(c));
-        routes.MapAdminConsole();
+        routes.MapMethods(ProxyRoutes.Root, GetOrHead, (HttpContext c) => EndpointRunner.RunAsync<HealthEndpoint>(c, (e, c) => e.HandleAsync(c)));
+        routes.MapMethods(ProxyRoutes.Health, GetOrHead, (HttpContext c) => EndpointRunner.RunAsync<HealthEndpoint>(c, (e, c) => e.HandleAsync(c)));
+        routes.MapPost(ProxyRoutes.Messages, (HttpContext c) => EndpointRunner.RunAsync<MessagesEndpoint>(c, (e, c, client) => e.HandleAsync(c, client)));
+        routes.MapPost(ProxyRoutes.CountTokens, (HttpContext c) => EndpointRunner.RunAsync<CountTokensEndpoint>(c, (e, c, client) => e.HandleAsync(c, client)));
+        routes.MapGet(ProxyRoutes.Models, (HttpContext c) => EndpointRunner.RunAsync<ModelsEndpoint>(c, (e, c, client) => e.ListAsync(c, client)));
+        routes.MapGet(ProxyRoutes.Model, (HttpContext c, string id) => EndpointRunner.RunAsync<ModelsEndpoint>(c, (e, c, client) => e.GetAsync(c, client, id)));
+        routes.MapGet(ProxyRoutes.Schemas, (HttpContext c) => EndpointRunner.RunAsync<SchemasEndpoint>(c, (e, c, client) => e.HandleAsync(c, client)));
+        routes.MapPost(ProxyRoutes.EventLogging, (HttpContext c) => EndpointRunner.RunAsync<EventLoggingEndpoint>(c, (e, c) => e.HandleAsync(c)));
+
+        // Team administration: the admin key is checked by the endpoints themselves.
+        routes.MapGet(ProxyRoutes.AdminKeys, (HttpContext c) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.ListKeysAsync(c)));
+        routes.MapPost(ProxyRoutes.AdminKeys, (HttpContext c) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.CreateKeyAsync(c)));
+        routes.MapDelete(ProxyRoutes.AdminKey, (HttpContext c, string name) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.RevokeKeyAsync(c, name)));
+        routes.MapPost(ProxyRoutes.AdminRotateKey, (HttpContext c, string name) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.RotateKeyAsync(c, name)));
+        routes.MapPut(ProxyRoutes.AdminKeyLimits, (HttpContext c, string name) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.SetLimitsAsync(c, name)));
+        routes.MapGet(ProxyRoutes.AdminUsage, (HttpContext c) => EndpointRunner.RunAsync<AdminEndpoints>(c, (e, c) => e.UsageAsync(c)));
+        routes.MapMethods(ProxyRoutes.AdminConsole, GetOrHead, (HttpContext c) => EndpointRunner.RunAsync<AdminConsoleEndpoint>(c, (e, c) => e.PageAsync(c)));
+        routes.MapMethods(ProxyRoutes.AdminConsoleAsset, GetOrHead, (HttpContext c, string name) => EndpointRunner.RunAsync<AdminConsoleEndpoint>(c, (e, c) => e.AssetAsync(c, name)));
+        routes.MapGet(ProxyRoutes.AdminStatus, (HttpContext c) => EndpointRunner.RunAsync<AdminStatusEndpoint>(c, (e, c) => e.StatusAsync(c)));
         return routes;
     }
-
-    private static T Resolve<T>(HttpContext context) where T : notnull => context.RequestServices.GetRequiredService<T>();
 }

@@ -33,8 +33,15 @@ public static class ProxyHttpServiceCollectionExtensions
             });
         // Kestrel answers an oversized header block itself, before any middleware and with an empty body. Its hard
         // limit sits above the proxy's own so the usual oversized request gets the proxy's 431 envelope instead.
-        services.Configure<KestrelServerOptions>(k =>
-            k.Limits.MaxRequestHeadersTotalSize = Math.Max(k.Limits.MaxRequestHeadersTotalSize, 4 * RequestGuardMiddleware.MaxRequestHeaderBytes));
+        // The body limit is PROXY_MAX_BODY_BYTES on both hosts (the Functions worker's Kestrel would otherwise refuse
+        // bodies of ~30 MB and the local one none), one byte above it so the proxy's own check answers the usual
+        // oversized body with its Anthropic-shaped 413; no route, the admin API's included, reads more. On Azure the
+        // Functions front end has its own cap (100 MB) ahead of the worker.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProxyOptions>>((k, proxy) =>
+        {
+            k.Limits.MaxRequestHeadersTotalSize = Math.Max(k.Limits.MaxRequestHeadersTotalSize, 4 * RequestGuardMiddleware.MaxRequestHeaderBytes);
+            k.Limits.MaxRequestBodySize = proxy.Value.MaxRequestBodyBytes + 1;
+        });
         // First registered is outermost: ahead of the web defaults' host filtering (configured above), whose bare 400
         // the envelope middleware then fills in.
         services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, ProxyHttpStartupFilter>());

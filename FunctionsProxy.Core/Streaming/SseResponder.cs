@@ -36,6 +36,7 @@ internal sealed class SseResponder : IAsyncDisposable
     }
 
     public IAnthropicEventSink Sink => _sink;
+    public HttpContext Context => _response.HttpContext;
     public int EventsWritten { get; private set; }
 
     /// <summary>A terminal event (<c>message_stop</c> or <c>error</c>) was written.</summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Catalog;
+using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
@@ -17,7 +18,7 @@ namespace FunctionsProxy.Translation;
 /// OpenAI answer (a whole <c>message</c> or stream <c>delta</c>s) → Anthropic content blocks, as events on a sink.
 /// One block is open at a time and indices only grow: thinking, then text; tool calls are buffered per index and
 /// emitted whole at the finish (so parallel calls never overlap, late names/ids are not lost, and arguments can be
-/// validated before the client sees them). Rules: shared/reference/protocol.md §2–§4.
+/// validated before the client sees them).
 /// </summary>
 public sealed class MessageAssembler : IContentSink
 {
@@ -43,10 +44,14 @@ public sealed class MessageAssembler : IContentSink
     private ChatUsage? _usage;
 
     /// <param name="tools">The request's tools: their schemas type the values of XML-style tool-call markup.</param>
+    /// <param name="wholeAnswer">The backend's answer is read whole before anything is written (a JSON answer): an
+    /// orphan <c>&lt;/think&gt;</c> is then looked for through all of it, as holding text back costs no latency.</param>
     public MessageAssembler(IAnthropicEventSink sink, string requestedModel, IToolNameMapper toolNames, JsonElement? stopSequences, long inputEstimate,
-        ILogger? logger = null, ModelProfile? profile = null, JsonElement? tools = null)
+        ILogger? logger = null, ModelProfile? profile = null, JsonElement? tools = null, bool wholeAnswer = false)
     {
-        _content = ContentDemultiplexer.For(profile ?? ModelProfile.Default, logger, tools is null ? null : new ToolParameterTypes(tools, toolNames));
+        profile ??= ModelProfile.Default;
+        if (wholeAnswer && profile.ParseThinkTags) profile = profile with { OrphanThinkCloseWindow = WholeAnswerWindow };
+        _content = ContentDemultiplexer.For(profile, logger, tools is null ? null : new ToolParameterTypes(tools, toolNames));
         _sink = sink;
         _model = requestedModel;
         _toolNames = toolNames;
@@ -55,8 +60,10 @@ public sealed class MessageAssembler : IContentSink
         _logger = logger;
     }
 
+    /// <summary>Orphan <c>&lt;/think&gt;</c> reach for a whole answer: all of it.</summary>
+    private const int WholeAnswerWindow = int.MaxValue / 2;
+
     public string MessageId { get; private set; } = NewMessageId();
-    public bool Started => _started;
 
     /// <summary>Continues a message whose <c>message_start</c> is already out (<see cref="WriteStart"/>: the stream
     /// was committed while the backend was still silent) instead of starting one.</summary>
@@ -69,7 +76,8 @@ public sealed class MessageAssembler : IContentSink
 
     /// <summary>Text held back at the start of the content to catch an orphan <c>&lt;/think&gt;</c>.</summary>
     public bool HoldsStartText => _content.IsHoldingStart;
-    public bool Stopped => _stopped;
+
+    /// <summary>The backend sent a <c>finish_reason</c>: with <c>[DONE]</c> one of the two signs of a complete answer.</summary>
     public bool SawFinish => _finishReason is not null;
 
     /// <summary>Final usage as reported to the client (valid after <see cref="Complete"/>).</summary>
@@ -102,7 +110,7 @@ public sealed class MessageAssembler : IContentSink
             AcceptText(text);
             return;
         }
-        if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new UpstreamStreamException(error);
+        if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new ProxyErrorException(error);
         if (completion.Choices is { Count: > 0 } choices)
         {
             // n > 1 is not an Anthropic concept: choice 0 is the answer.
@@ -290,7 +298,7 @@ public sealed class MessageAssembler : IContentSink
             call.Emitted = true;
             if (string.IsNullOrEmpty(call.Name))
             {
-                _logger?.LogWarning("Dropped a tool call without a name ({Length} argument chars)", call.Arguments.Length);
+                if (_logger is not null) ProxyLog.ToolCallWithoutName(_logger, call.Arguments.Length);
                 continue;
             }
             var raw = call.Arguments.ToString();
@@ -298,7 +306,7 @@ public sealed class MessageAssembler : IContentSink
             // The answer ends as max_tokens without it, as Anthropic's does when the limit interrupts a tool call.
             if (_finishReason == "length" && ToolArguments.TryRepair(raw) is null)
             {
-                _logger?.LogWarning("Dropped a tool call cut off by max_tokens ({Length} argument chars)", raw.Length);
+                if (_logger is not null) ProxyLog.ToolCallCutOff(_logger, raw.Length);
                 continue;
             }
             CloseOpenBlock();
@@ -358,11 +366,4 @@ public static class ThinkingSignature
         if (hash is null || !hash.TryGetHashAndReset(digest, out _)) digest.Clear();
         return Prefix + Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
-}
-
-/// <summary>The upstream reported a failure inside a successful (200) stream. The exception text names only the type:
-/// the message is backend text and reaches clients and logs only through the scrubber.</summary>
-public sealed class UpstreamStreamException(ProxyError error) : Exception("The backend reported an error instead of an answer: " + error.Type)
-{
-    public ProxyError Error { get; } = error;
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Errors;
@@ -8,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace FunctionsProxy.Upstream;
 
 /// <summary>
-/// Backend failures → Anthropic errors that keep their meaning (protocol.md §5): the status class decides the type,
+/// Backend failures → Anthropic errors that keep their meaning: the status class decides the type,
 /// context-length 400s say "prompt is too long" (Claude Code keys on it), 5xx gateways become retryable overloads.
 /// The backend URL is never named. Messages are returned whole (the body is read up to 64 KB): the error writer scrubs
 /// secrets first and shortens after (<see cref="Security.SecretScrubber"/>), so a key is never half-cut past the limit.
@@ -115,8 +114,6 @@ public static class UpstreamErrorMapper
 
     public static ProxyError NoChoices()
         => ProxyError.Api("The backend's answer holds no choices.", StatusCodes.Status502BadGateway);
-
-    public static bool IsModelNotFound(HttpStatusCode status) => status == HttpStatusCode.NotFound;
 
     internal static bool IsContextLength(string message)
         => message.Contains("maximum context length", StringComparison.OrdinalIgnoreCase)

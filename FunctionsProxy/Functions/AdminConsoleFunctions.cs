@@ -1,4 +1,5 @@
 using FunctionsProxy.AdminConsole;
+using FunctionsProxy.Endpoints;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -14,18 +15,18 @@ namespace FunctionsProxy.Functions;
 public sealed class AdminConsoleFunctions
 {
     [Function("AdminConsole")]
-    public Task<IActionResult> Page([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "_admin")] HttpRequest request)
+    public Task<IActionResult> Page([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ProxyRoutes.AdminConsole)] HttpRequest request)
         => HttpFunction.RunAsync<AdminConsoleEndpoint>(request, (e, c) => e.PageAsync(c));
 
     [Function("AdminConsoleAsset")]
-    public Task<IActionResult> Asset([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "_admin/assets/{name}")] HttpRequest request, string name)
+    public Task<IActionResult> Asset([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ProxyRoutes.AdminConsoleAsset)] HttpRequest request, string name)
         => HttpFunction.RunAsync<AdminConsoleEndpoint>(request, (e, c) => e.AssetAsync(c, name));
 
     [Function("AdminStatus")]
-    public Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "_admin/status")] HttpRequest request)
+    public Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.AdminStatus)] HttpRequest request)
         => HttpFunction.RunAsync<AdminStatusEndpoint>(request, (e, c) => e.StatusAsync(c));
 
     [Function("AdminSetKeyLimits")]
-    public Task<IActionResult> SetLimits([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "_admin/keys/{name}/limits")] HttpRequest request, string name)
+    public Task<IActionResult> SetLimits([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = ProxyRoutes.AdminKeyLimits)] HttpRequest request, string name)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.SetLimitsAsync(c, name));
 }

@@ -1,3 +1,4 @@
+using FunctionsProxy.Endpoints;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
@@ -13,22 +14,22 @@ namespace FunctionsProxy.Functions;
 public sealed class AdminFunctions
 {
     [Function("AdminListKeys")]
-    public Task<IActionResult> ListKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "_admin/keys")] HttpRequest request)
+    public Task<IActionResult> ListKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.AdminKeys)] HttpRequest request)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.ListKeysAsync(c));
 
     [Function("AdminCreateKey")]
-    public Task<IActionResult> CreateKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "_admin/keys")] HttpRequest request)
+    public Task<IActionResult> CreateKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ProxyRoutes.AdminKeys)] HttpRequest request)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.CreateKeyAsync(c));
 
     [Function("AdminRevokeKey")]
-    public Task<IActionResult> RevokeKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "_admin/keys/{name}")] HttpRequest request, string name)
+    public Task<IActionResult> RevokeKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = ProxyRoutes.AdminKey)] HttpRequest request, string name)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.RevokeKeyAsync(c, name));
 
     [Function("AdminRotateKey")]
-    public Task<IActionResult> RotateKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "_admin/keys/{name}/rotate")] HttpRequest request, string name)
+    public Task<IActionResult> RotateKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ProxyRoutes.AdminRotateKey)] HttpRequest request, string name)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.RotateKeyAsync(c, name));
 
     [Function("AdminUsage")]
-    public Task<IActionResult> Usage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "_admin/usage")] HttpRequest request)
+    public Task<IActionResult> Usage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.AdminUsage)] HttpRequest request)
         => HttpFunction.RunAsync<AdminEndpoints>(request, (e, c) => e.UsageAsync(c));
 }

@@ -1,19 +1,26 @@
+using FunctionsProxy.Endpoints;
+using FunctionsProxy.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FunctionsProxy.Functions;
 
 /// <summary>
-/// Every trigger is the same two lines: resolve the Core endpoint from the invocation's services, let it write the
-/// response itself (status, headers, SSE with flushes), and return an empty result so nothing is written twice.
+/// Every trigger is the same line: hand the HttpContext to Core's <see cref="EndpointRunner"/> (the local host's
+/// routes do the same), which writes the whole response itself (status, headers, SSE with flushes) and never throws;
+/// the empty result keeps the worker from writing anything twice.
 /// </summary>
 internal static class HttpFunction
 {
+    public static async Task<IActionResult> RunAsync<TEndpoint>(HttpRequest request, Func<TEndpoint, HttpContext, ClientContext, Task> handle) where TEndpoint : notnull
+    {
+        await EndpointRunner.RunAsync(request.HttpContext, handle).ConfigureAwait(false);
+        return new EmptyResult();
+    }
+
     public static async Task<IActionResult> RunAsync<TEndpoint>(HttpRequest request, Func<TEndpoint, HttpContext, Task> handle) where TEndpoint : notnull
     {
-        var context = request.HttpContext;
-        await handle(context.RequestServices.GetRequiredService<TEndpoint>(), context);
+        await EndpointRunner.RunAsync(request.HttpContext, handle).ConfigureAwait(false);
         return new EmptyResult();
     }
 }

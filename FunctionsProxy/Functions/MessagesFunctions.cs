@@ -14,10 +14,10 @@ namespace FunctionsProxy.Functions;
 public sealed class MessagesFunctions
 {
     [Function("Messages")]
-    public Task<IActionResult> Messages([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/messages")] HttpRequest request)
-        => HttpFunction.RunAsync<MessagesEndpoint>(request, (e, c) => e.HandleAsync(c));
+    public Task<IActionResult> Messages([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ProxyRoutes.Messages)] HttpRequest request)
+        => HttpFunction.RunAsync<MessagesEndpoint>(request, (e, c, client) => e.HandleAsync(c, client));
 
     [Function("CountTokens")]
-    public Task<IActionResult> CountTokens([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/messages/count_tokens")] HttpRequest request)
-        => HttpFunction.RunAsync<CountTokensEndpoint>(request, (e, c) => e.HandleAsync(c));
+    public Task<IActionResult> CountTokens([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ProxyRoutes.CountTokens)] HttpRequest request)
+        => HttpFunction.RunAsync<CountTokensEndpoint>(request, (e, c, client) => e.HandleAsync(c, client));
 }

@@ -10,15 +10,15 @@ namespace FunctionsProxy.Functions;
 public sealed class ModelsFunctions
 {
     [Function("ListModels")]
-    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest request)
-        => HttpFunction.RunAsync<ModelsEndpoint>(request, (e, c) => e.ListAsync(c));
+    public Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.Models)] HttpRequest request)
+        => HttpFunction.RunAsync<ModelsEndpoint>(request, (e, c, client) => e.ListAsync(c, client));
 
     // Catch-all: backend model ids contain '/'.
     [Function("GetModel")]
-    public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models/{*id}")] HttpRequest request, string id)
-        => HttpFunction.RunAsync<ModelsEndpoint>(request, (e, c) => e.GetAsync(c, id));
+    public Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.Model)] HttpRequest request, string id)
+        => HttpFunction.RunAsync<ModelsEndpoint>(request, (e, c, client) => e.GetAsync(c, client, id));
 
     [Function("Schemas")]
-    public Task<IActionResult> Schemas([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "_schemas")] HttpRequest request)
-        => HttpFunction.RunAsync<SchemasEndpoint>(request, (e, c) => e.HandleAsync(c));
+    public Task<IActionResult> Schemas([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ProxyRoutes.Schemas)] HttpRequest request)
+        => HttpFunction.RunAsync<SchemasEndpoint>(request, (e, c, client) => e.HandleAsync(c, client));
 }

@@ -39,6 +39,7 @@ public sealed class FunctionsMetadataTests
             "Health get,head health Anonymous True",
             "ListModels get v1/models Anonymous True",
             "Messages post v1/messages Anonymous True",
+            "Root get,head {root:maxlength(0)?} Anonymous True",
             "Schemas get _schemas Anonymous True",
         ], http);
     }

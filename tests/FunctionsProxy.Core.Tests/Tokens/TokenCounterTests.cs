@@ -85,7 +85,6 @@ public sealed class CountTokensAbortTests
     public async Task A_client_that_goes_away_while_counting_stops_the_count()
     {
         await using var f = await ProxyFixture.StartAsync();
-        var endpoint = f.Proxy.Services.GetRequiredService<CountTokensEndpoint>();
         using var aborted = new CancellationTokenSource();
         var run = new string('a', 50_000);
         var body = Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"user","content":"{{run}}"}]}""");
@@ -95,7 +94,7 @@ public sealed class CountTokensAbortTests
         context.Request.Body = new AbortAtEndStream(body, aborted);
         context.Response.Body = new RecordingStream();
 
-        await endpoint.HandleAsync(context);
+        await EndpointRunner.RunAsync<CountTokensEndpoint>(context, (e, c, client) => e.HandleAsync(c, client));
 
         Assert.True(aborted.IsCancellationRequested);
         Assert.Equal(0, context.Response.Body.Length);
