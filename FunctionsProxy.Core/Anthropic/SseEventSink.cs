@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using FunctionsProxy.Errors;
 
@@ -82,6 +83,12 @@ public sealed class SseEventSink : IAnthropicEventSink, IDisposable
 
     public void ThinkingDelta(int index, ReadOnlySpan<char> text) => Delta(index, "thinking_delta"u8, "thinking"u8, text);
 
+    /// <summary>A <c>text_delta</c> from text already in UTF-8 (the stream's fast path: no decoding to UTF-16 and back).</summary>
+    public void TextDelta(int index, ReadOnlySpan<byte> utf8) => Delta(index, "text_delta\",\"text"u8, "text_delta"u8, "text"u8, utf8);
+
+    /// <summary>A <c>thinking_delta</c> from text already in UTF-8.</summary>
+    public void ThinkingDelta(int index, ReadOnlySpan<byte> utf8) => Delta(index, "thinking_delta\",\"thinking"u8, "thinking_delta"u8, "thinking"u8, utf8);
+
     public void SignatureDelta(int index, string signature) => Delta(index, "signature_delta"u8, "signature"u8, signature);
 
     public void InputJsonDelta(int index, string partialJson) => Delta(index, "input_json_delta"u8, "partial_json"u8, partialJson);
@@ -97,6 +104,53 @@ public sealed class SseEventSink : IAnthropicEventSink, IDisposable
         w.WriteEndObject();
         End();
     }
+
+    private static ReadOnlySpan<byte> DeltaHead => "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":"u8;
+    private static ReadOnlySpan<byte> DeltaMiddle => ",\"delta\":{\"type\":\""u8;
+    private static ReadOnlySpan<byte> DeltaTail => "\"}}\n\n"u8;
+
+    /// <summary>
+    /// The same frame as <see cref="Delta(int, ReadOnlySpan{byte}, ReadOnlySpan{byte}, ReadOnlySpan{char})"/>, byte for
+    /// byte. Text the writer would leave unescaped (the common case: the encoder finds nothing to escape) is copied into
+    /// a frame assembled from constant pieces, with one buffer request; anything else goes through the writer, which
+    /// escapes UTF-8 exactly as it escapes the same text in UTF-16.
+    /// </summary>
+    /// <param name="typeAndField"><c>{deltaType}","{field}</c>: the constant between the two quoted names.</param>
+    private void Delta(int index, ReadOnlySpan<byte> typeAndField, ReadOnlySpan<byte> deltaType, ReadOnlySpan<byte> field, ReadOnlySpan<byte> utf8)
+    {
+        if (Encoder.FindFirstCharacterToEncodeUtf8(utf8) >= 0)
+        {
+            var w = Begin("event: content_block_delta\ndata: "u8);
+            w.WriteString("type"u8, "content_block_delta"u8);
+            w.WriteNumber("index"u8, index);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("type"u8, deltaType);
+            w.WriteString(field, utf8);
+            w.WriteEndObject();
+            End();
+            return;
+        }
+        var length = DeltaHead.Length + 11 + DeltaMiddle.Length + typeAndField.Length + 3 + utf8.Length + DeltaTail.Length;
+        var span = _output.GetSpan(length);
+        var at = Put(span, 0, DeltaHead);
+        Utf8Formatter.TryFormat(index, span[at..], out var digits);
+        at += digits;
+        at = Put(span, at, DeltaMiddle);
+        at = Put(span, at, typeAndField);
+        at = Put(span, at, "\":\""u8);
+        at = Put(span, at, utf8);
+        at = Put(span, at, DeltaTail);
+        _output.Advance(at);
+        PendingEvents++;
+    }
+
+    private static int Put(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        return at + bytes.Length;
+    }
+
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder = AnthropicJson.WriterOptions.Encoder!;
 
     public void BlockStop(int index)
     {

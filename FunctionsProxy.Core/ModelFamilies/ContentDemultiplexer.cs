@@ -66,6 +66,13 @@ public sealed class ContentDemultiplexer
     /// <summary>Content is held back at the start, waiting to see whether an orphan <c>&lt;/think&gt;</c> follows.</summary>
     public bool IsHoldingStart => _mode == Mode.Start && _carry.Length > 0;
 
+    /// <summary>True when <see cref="Push"/> of this text (UTF-8) would hand all of it to <see cref="IContentSink.OnText"/>
+    /// in one call and change no state: plain text mode, nothing held back, no whitespace to skip, and no character
+    /// that could start a marker (every marker starts with an ASCII '&lt;'). The stream relay then copies the text's
+    /// bytes without decoding them.</summary>
+    public bool PassesThrough(ReadOnlySpan<byte> utf8)
+        => _mode == Mode.Text && _carry.Length == 0 && !_skipWhitespace && (_textMarkers.Length == 0 || !utf8.Contains((byte)'<'));
+
     public void Push(ReadOnlySpan<char> content, IContentSink sink)
     {
         if (content.IsEmpty) return;

@@ -26,6 +26,10 @@ public sealed class ChatCompletion
     [JsonPropertyName("detail")] public JsonElement? Detail { get; set; }
     [JsonPropertyName("type")] public JsonElement? Type { get; set; }
     [JsonPropertyName("code")] public JsonElement? Code { get; set; }
+
+    /// <summary>Set instead of every other member for a text-only stream delta recognised from its bytes (the relay's
+    /// fast path, <see cref="Streaming.TextDeltaChunk"/>); never set by deserialization.</summary>
+    [JsonIgnore] public Streaming.TextDelta? Text { get; internal set; }
 }
 
 public sealed class ChatChoice

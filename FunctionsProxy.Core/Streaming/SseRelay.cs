@@ -59,7 +59,8 @@ internal sealed class SseRelay(SseResponder responder, MessageAssembler assemble
         await using (stream.ConfigureAwait(false))
         {
             var end = new UpstreamStreamEnd();
-            var chunks = UpstreamChunkReader.ReadAsync(stream, end, idle.Token).GetAsyncEnumerator(idle.Token);
+            // Each chunk is handled before the next is read, so text-only deltas may come as one reused object.
+            var chunks = UpstreamChunkReader.ReadAsync(stream, end, reuseTextChunks: true, idle.Token).GetAsyncEnumerator(idle.Token);
             await using (chunks.ConfigureAwait(false))
             {
                 while (await NextAsync(chunks, ct).ConfigureAwait(false))

@@ -21,9 +21,20 @@ public static class UpstreamChunkReader
 
     /// <param name="end">Records whether the body ended with <c>[DONE]</c>; a stream that ends with neither that nor a
     /// <c>finish_reason</c> was cut off.</param>
-    public static async IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, UpstreamStreamEnd? end, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, UpstreamStreamEnd? end, CancellationToken cancellationToken)
+        => ReadAsync(body, end, reuseTextChunks: false, cancellationToken);
+
+    /// <param name="reuseTextChunks">Text-only deltas (<see cref="TextDeltaChunk"/>, most of a stream) are recognised
+    /// from their bytes and yielded as one reused object carrying only <see cref="ChatCompletion.Text"/>, valid until
+    /// the next item is read: for a consumer that handles each chunk before asking for the next (the relay).</param>
+    public static async IAsyncEnumerable<ChatCompletion> ReadAsync(Stream body, UpstreamStreamEnd? end, bool reuseTextChunks,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var parser = SseParser.Create(body, static (type, data) => type == "error" ? ParseErrorEvent(data) : Parse(data));
+        using var text = reuseTextChunks ? new TextDelta() : null;
+        var textChunk = new ChatCompletion { Text = text };
+        var parser = reuseTextChunks
+            ? SseParser.Create(body, (type, data) => type == "error" ? ParseErrorEvent(data) : TextDeltaChunk.TryRead(data, text!) ? textChunk : Parse(data))
+            : SseParser.Create(body, static (type, data) => type == "error" ? ParseErrorEvent(data) : Parse(data));
         await foreach (var item in parser.EnumerateAsync(cancellationToken).ConfigureAwait(false))
         {
             var chunk = item.Data;

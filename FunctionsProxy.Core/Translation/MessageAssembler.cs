@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -7,6 +8,7 @@ using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
+using FunctionsProxy.Streaming;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 
@@ -103,6 +105,11 @@ public sealed class MessageAssembler : IContentSink
     public void Accept(ChatCompletion completion)
     {
         Start();
+        if (completion.Text is { } text)
+        {
+            AcceptText(text);
+            return;
+        }
         if (UpstreamErrorMapper.FromCompletion(completion) is { } error) throw new ProxyErrorException(error);
         if (completion.Choices is { Count: > 0 } choices)
         {
@@ -130,11 +137,59 @@ public sealed class MessageAssembler : IContentSink
         }
     }
 
+    /// <summary>
+    /// A text-only delta recognised from the stream's bytes: the same events as <see cref="AcceptMessage"/> would emit
+    /// for it, but text that goes straight out (no markup to parse, nothing held back) is copied as UTF-8 into the
+    /// SSE frame without becoming a string. Reasoning is still decoded to UTF-16 on the stack or a pooled buffer,
+    /// because the thinking signature hashes the UTF-16 text.
+    /// </summary>
+    private void AcceptText(TextDelta delta)
+    {
+        var utf8 = delta.Utf8;
+        if (utf8.IsEmpty) return;
+        var sse = _sink as SseEventSink;
+        if (!delta.IsReasoning && sse is not null && _content.PassesThrough(utf8))
+        {
+            OpenText();
+            _outputChars += Encoding.UTF8.GetCharCount(utf8);
+            sse.TextDelta(_openIndex, utf8);
+            return;
+        }
+        char[]? rented = null;
+        var chars = utf8.Length <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(utf8.Length));
+        try
+        {
+            chars = chars[..Encoding.UTF8.GetChars(utf8, chars)];
+            if (!delta.IsReasoning)
+            {
+                _content.Push(chars, this);
+                return;
+            }
+            _content.MarkOutputStarted(this);
+            OpenThinking();
+            _outputChars += chars.Length;
+            _thinkingHash!.AppendData(MemoryMarshalBytes(chars));
+            if (sse is not null) sse.ThinkingDelta(_openIndex, utf8); else _sink.ThinkingDelta(_openIndex, chars);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+
     void IContentSink.OnText(ReadOnlySpan<char> text) => OnText(text);
     void IContentSink.OnThinking(ReadOnlySpan<char> text) => OnThinking(text);
     void IContentSink.OnToolCall(string? id, string name, string arguments) => AddToolCall(id, name, arguments);
 
     private void OnThinking(ReadOnlySpan<char> text)
+    {
+        OpenThinking();
+        _outputChars += text.Length;
+        _thinkingHash!.AppendData(MemoryMarshalBytes(text));
+        _sink.ThinkingDelta(_openIndex, text);
+    }
+
+    private void OpenThinking()
     {
         if (_openKind != BlockKind.Thinking || _openIndex < 0)
         {
@@ -142,20 +197,22 @@ public sealed class MessageAssembler : IContentSink
             Open(BlockKind.Thinking, null, null);
             _thinkingHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         }
-        _outputChars += text.Length;
-        _thinkingHash!.AppendData(MemoryMarshalBytes(text));
-        _sink.ThinkingDelta(_openIndex, text);
     }
 
     private void OnText(ReadOnlySpan<char> text)
+    {
+        OpenText();
+        _outputChars += text.Length;
+        _sink.TextDelta(_openIndex, text);
+    }
+
+    private void OpenText()
     {
         if (_openKind != BlockKind.Text || _openIndex < 0)
         {
             CloseOpenBlock();
             Open(BlockKind.Text, null, null);
         }
-        _outputChars += text.Length;
-        _sink.TextDelta(_openIndex, text);
     }
 
     private void OnToolCallDelta(ChatToolCall delta, int position)

@@ -19,6 +19,9 @@ internal sealed class ChildProcess : IDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>The role in reports (upstream, yarp, proxy, ...); the name unless set.</summary>
+    public string Role { get; init; } = "";
     public int Port { get; }
     public string BaseUrl { get; }
     public int Pid => _process.Id;
@@ -44,7 +47,7 @@ internal sealed class ChildProcess : IDisposable
         p.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"[{name}] {line}"); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        return new ChildProcess(name, p, port);
+        return new ChildProcess(name, p, port) { Role = name };
     }
 
     public async Task WaitReadyAsync(string path, TimeSpan timeout)
@@ -65,6 +68,10 @@ internal sealed class ChildProcess : IDisposable
         }
         throw new TimeoutException($"{Name} did not answer on {BaseUrl}{path} within {timeout.TotalSeconds} s");
     }
+
+    /// <summary>CPU time the process has used so far (user + system, all threads), from <c>/proc/&lt;pid&gt;/stat</c>;
+    /// zero when unreadable. The difference over a load run divided by its requests is the CPU cost per request.</summary>
+    public TimeSpan CpuTime => ProcCpu.Read(Pid);
 
     /// <summary>Current resident set size in bytes (VmRSS).</summary>
     public long Rss => Status("VmRSS:");

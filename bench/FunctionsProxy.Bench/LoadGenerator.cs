@@ -9,6 +9,12 @@ internal sealed record Target(string Name, string Url, byte[] Body, bool Stream,
 
 internal sealed record RunResult(string Target, int Concurrency, long Requests, long Errors, TimeSpan Elapsed, double[] LatencyMs, double[] TtfbMs, long Events, long Bytes)
 {
+    /// <summary>CPU time per request (microseconds) of each watched server process during the measured run (not the
+    /// warm-up), by role name; "load" is the load generator itself.</summary>
+    public IReadOnlyDictionary<string, double> CpuUs { get; init; } = new Dictionary<string, double>();
+
+    public double Cpu(string role) => CpuUs.TryGetValue(role, out var us) ? us : double.NaN;
+
     public double Rps => Requests / Elapsed.TotalSeconds;
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
     public double P50 => Percentile(LatencyMs, 0.50);
@@ -38,10 +44,17 @@ internal sealed class LoadGenerator : IDisposable
         UseCookies = false,
     });
 
-    public async Task<RunResult> RunAsync(Target target, int concurrency, TimeSpan warmup, TimeSpan duration)
+    /// <param name="watch">Server processes whose CPU time is read before and after the measured run.</param>
+    public async Task<RunResult> RunAsync(Target target, int concurrency, TimeSpan warmup, TimeSpan duration, params ChildProcess[] watch)
     {
         if (warmup > TimeSpan.Zero) await RunCoreAsync(target, concurrency, warmup);
-        return await RunCoreAsync(target, concurrency, duration);
+        var before = watch.Select(p => p.CpuTime).ToArray();
+        var selfBefore = ProcCpu.Read(Environment.ProcessId);
+        var result = await RunCoreAsync(target, concurrency, duration);
+        var n = Math.Max(1, result.Requests);
+        var cpu = new Dictionary<string, double> { ["load"] = (ProcCpu.Read(Environment.ProcessId) - selfBefore).TotalMicroseconds / n };
+        for (var i = 0; i < watch.Length; i++) cpu[watch[i].Role] = (watch[i].CpuTime - before[i]).TotalMicroseconds / n;
+        return result with { CpuUs = cpu };
     }
 
     private async Task<RunResult> RunCoreAsync(Target target, int concurrency, TimeSpan duration)

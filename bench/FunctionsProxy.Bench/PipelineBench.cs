@@ -6,6 +6,7 @@ using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Hosting;
 using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.Streaming;
 using FunctionsProxy.Translation;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,23 @@ internal static class PipelineBench
     internal sealed record Figures(
         double CatalogResolveUs, double PlainResolveUs, double ParseUs, double TranslateWithCapabilitiesUs, double TranslateWithoutUs, int UpstreamBytes)
     {
+        /// <summary>Bytes allocated per operation (GC.GetAllocatedBytesForCurrentThread over the best round).</summary>
+        public long ParseBytes { get; init; }
+
+        /// <summary>JsonDocument.Parse alone, and one Utf8JsonReader pass over the same bytes (the floor of any parse).</summary>
+        public double DocumentOnlyUs { get; init; }
+        public double ReaderOnlyUs { get; init; }
+        public long TranslateBytes { get; init; }
+
+        /// <summary>The bench upstream's streamed answer (67 chunks) relayed as Anthropic SSE: reader, assembler, sink.</summary>
+        public double RelayStreamUs { get; init; }
+        public long RelayStreamBytes { get; init; }
+        public int RelayStreamOut { get; init; }
+
+        /// <summary>The bench upstream's JSON answer read and written as one Anthropic message.</summary>
+        public double RelayJsonUs { get; init; }
+        public long RelayJsonBytes { get; init; }
+
         /// <summary>The whole resolution through the catalog (conservative: it includes the MODEL_MAP and profile
         /// work any resolver does) plus what adapting the request to known capabilities adds to translation.</summary>
         public double CatalogCostUs => CatalogResolveUs + Math.Max(0, TranslateWithCapabilitiesUs - TranslateWithoutUs);
@@ -57,14 +75,71 @@ internal static class PipelineBench
 
         var catalogResolve = await BestOfAsync(rounds, resolveOps, () => catalogResolver.ResolveAsync("Some-Model", "bench-backend-key", CancellationToken.None));
         var plainResolve = await BestOfAsync(rounds, resolveOps, () => plainResolver.ResolveAsync("some-model", "bench-backend-key", CancellationToken.None));
-        var parse = BestOf(rounds, translateOps, () =>
+        var (parse, parseBytes) = BestOf(rounds, translateOps, () =>
         {
             using var d = JsonDocument.Parse(claudeCodeBody);
             MessagesRequest.Parse(d.RootElement);
         });
-        var translateWith = BestOf(rounds, translateOps, () => Translate(request, withCapabilities, options.Value, toolNames, buffer));
-        var translateWithout = BestOf(rounds, translateOps, () => Translate(request, without, options.Value, toolNames, buffer));
-        return new Figures(catalogResolve, plainResolve, parse, translateWith, translateWithout, buffer.WrittenCount);
+        // The DOM alone: what a single forward pass with Utf8JsonReader would save at most on the request side.
+        var (documentOnly, _) = BestOf(rounds, translateOps, () =>
+        {
+            using var d = JsonDocument.Parse(claudeCodeBody);
+        });
+        var (readerOnly, _) = BestOf(rounds, translateOps, () =>
+        {
+            var reader = new Utf8JsonReader(claudeCodeBody);
+            while (reader.Read()) { }
+        });
+        var (translateWith, translateBytes) = BestOf(rounds, translateOps, () => Translate(request, withCapabilities, options.Value, toolNames, buffer));
+        var (translateWithout, _) = BestOf(rounds, translateOps, () => Translate(request, without, options.Value, toolNames, buffer));
+        var upstreamWritten = buffer.WrittenCount;
+
+        byte[] sse = [.. FastUpstream.StreamFirst, .. FastUpstream.StreamRest];
+        var relayOps = quick ? 500 : 5_000;
+        using var output = new PooledBufferWriter(16 * 1024);
+        var (relayStream, relayStreamBytes) = BestOf(rounds, relayOps, () => RelayStream(sse, output, toolNames));
+        var streamOut = output.WrittenCount;
+        var (relayJson, relayJsonBytes) = BestOf(rounds, relayOps, () => RelayJson(FastUpstream.Completion, output, toolNames));
+        return new Figures(catalogResolve, plainResolve, parse, translateWith, translateWithout, upstreamWritten)
+        {
+            ParseBytes = parseBytes,
+            DocumentOnlyUs = documentOnly,
+            ReaderOnlyUs = readerOnly,
+            TranslateBytes = translateBytes,
+            RelayStreamUs = relayStream,
+            RelayStreamBytes = relayStreamBytes,
+            RelayStreamOut = streamOut,
+            RelayJsonUs = relayJson,
+            RelayJsonBytes = relayJsonBytes,
+        };
+    }
+
+    /// <summary>What the endpoint does per streamed answer, minus the sockets: SSE chunks → assembler → SSE sink.</summary>
+    private static void RelayStream(byte[] sse, PooledBufferWriter output, IToolNameMapper toolNames)
+    {
+        output.Clear();
+        using var sink = new SseEventSink(output);
+        var assembler = new MessageAssembler(sink, "some-model", toolNames, null, 12_000);
+        assembler.Start();
+        using var body = new MemoryStream(sse, writable: false);
+        var chunks = UpstreamChunkReader.ReadAsync(body, null, reuseTextChunks: true, CancellationToken.None).GetAsyncEnumerator();
+        // A MemoryStream completes synchronously: the enumerator never really waits.
+        while (chunks.MoveNextAsync().AsTask().GetAwaiter().GetResult()) assembler.Accept(chunks.Current);
+        chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        assembler.Complete();
+    }
+
+    /// <summary>What the endpoint does per JSON answer, minus the sockets: completion → aggregator → message JSON.</summary>
+    private static void RelayJson(byte[] completion, PooledBufferWriter output, IToolNameMapper toolNames)
+    {
+        output.Clear();
+        var aggregator = new MessageAggregator();
+        var assembler = new MessageAssembler(aggregator, "some-model", toolNames, null, 12_000);
+        using var body = new MemoryStream(completion, writable: false);
+        assembler.Accept(UpstreamChunkReader.ReadCompletionAsync(body, CancellationToken.None).GetAwaiter().GetResult()!);
+        assembler.Complete();
+        using var writer = new Utf8JsonWriter(output, AnthropicJson.ValidatingWriterOptions);
+        aggregator.WriteTo(writer);
     }
 
     private static void Translate(MessagesRequest request, ResolvedModel model, ProxyOptions options, IToolNameMapper toolNames, PooledBufferWriter buffer)
@@ -75,18 +150,22 @@ internal static class PipelineBench
     }
 
     /// <summary>Microseconds per operation: the fastest of several rounds (the machine is shared; the minimum is the
-    /// cost, the rest is interference).</summary>
-    private static double BestOf(int rounds, int ops, Action action)
+    /// cost, the rest is interference).
+    /// Bytes: allocated on this thread per operation (steady state, after the warm-up).</summary>
+    private static (double Us, long Bytes) BestOf(int rounds, int ops, Action action)
     {
         for (var i = 0; i < ops; i++) action(); // warm-up: tiered JIT
         var best = double.MaxValue;
+        var bytes = long.MaxValue;
         for (var r = 0; r < rounds; r++)
         {
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < ops; i++) action();
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMicroseconds / ops);
+            bytes = Math.Min(bytes, (GC.GetAllocatedBytesForCurrentThread() - allocated) / ops);
         }
-        return best;
+        return (best, bytes);
     }
 
     private static async Task<double> BestOfAsync(int rounds, int ops, Func<ValueTask<ResolvedModel>> action)

@@ -7,6 +7,7 @@ using FunctionsProxy.Bench;
 // bench count-tokens [--max-kb N]                     CPU time of the local token count for long strings without spaces
 // bench coldstart --host-dll PATH --app DIR [--runs 3] [--label NAME]   cold start under the stand-in Functions host
 // bench fallback [--requests N]                      added latency of one fallback hop (chain vs direct vs the failed attempt)
+// bench coldstart-local [--proxy-dll PATH] [--runs 5] [--proxy-env K=V]   local host: process start to first 200
 // bench load --url URL --body FILE [--stream] [-c N] [--duration 10s]   load alone (for profiling one server)
 return args.FirstOrDefault() switch
 {
@@ -17,5 +18,6 @@ return args.FirstOrDefault() switch
     "count-tokens" => CountTokensBench.Run(args[1..]),
     "coldstart" => await ColdStart.RunAsync(args[1..]),
     "fallback" => await FallbackBench.RunAsync(args[1..]),
+    "coldstart-local" => await BenchRunner.ColdStartOnlyAsync(args[1..]),
     _ => await BenchRunner.RunAsync(args),
 };
