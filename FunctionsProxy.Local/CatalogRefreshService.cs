@@ -1,6 +1,5 @@
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Options;
 
@@ -16,13 +15,13 @@ internal sealed class CatalogRefreshService(IModelCatalogRefresher refresher, IB
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (await keys.GetKeyAsync(stoppingToken) is null) return;
+        if (await keys.GetKeyAsync(stoppingToken).ConfigureAwait(false) is null) return;
         using var timer = new PeriodicTimer(options.Value.DiscoveryMinInterval);
         do
         {
-            var result = await refresher.RefreshAsync(stoppingToken);
+            var result = await refresher.RefreshAsync(stoppingToken).ConfigureAwait(false);
             logger.LogDebug("Catalog refresh: {Succeeded} {Count} models {Error}", result.Succeeded, result.ModelCount, result.Error);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 }

@@ -26,23 +26,23 @@ public static class LocalHost
         }
         catch (OptionsValidationException e)
         {
-            return await FailAsync(string.Join(" ", e.Failures));
+            return await FailAsync(string.Join(" ", e.Failures)).ConfigureAwait(false);
         }
 
         await using (app)
         {
             try
             {
-                await app.StartAsync();
+                await app.StartAsync().ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
                 // Kestrel could not bind (port in use, privileged port): name the setting that chose the address.
                 var chosen = new ConfigurationBuilder().AddEnvironmentVariables().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build();
                 var setting = ExplicitUrls(chosen) is null ? SettingNames.Port : "ASPNETCORE_URLS";
-                return await FailAsync($"{setting}: cannot listen on {app.Configuration["urls"]} ({e.Message.TrimEnd('.')}).");
+                return await FailAsync($"{setting}: cannot listen on {app.Configuration["urls"]} ({e.Message.TrimEnd('.')}).").ConfigureAwait(false);
             }
-            await app.WaitForShutdownAsync();
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
             return 0;
         }
     }
@@ -87,7 +87,7 @@ public static class LocalHost
     private static async Task<int> FailAsync(string message)
     {
         // Configuration errors name the variable; no stack trace for a user's typo.
-        await Console.Error.WriteLineAsync("FunctionsProxy cannot start: " + message);
+        await Console.Error.WriteLineAsync("FunctionsProxy cannot start: " + message).ConfigureAwait(false);
         return ConfigurationErrorExitCode;
     }
 }

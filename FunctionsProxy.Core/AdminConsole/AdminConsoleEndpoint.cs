@@ -33,12 +33,15 @@ public sealed class AdminConsoleEndpoint(IAdminKeyProvider adminKeys)
     public Task PageAsync(HttpContext context)
     {
         if (!context.Request.Path.Value!.EndsWith('/'))
+        {
             return Exists(context, () =>
             {
                 context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
                 context.Response.Headers.Location = context.Request.PathBase + context.Request.Path + "/";
                 return Task.CompletedTask;
             });
+        }
+
         return AssetAsync(context, "index.html");
     }
 

@@ -35,8 +35,11 @@ public sealed class AdminStatusEndpoint(AdminEndpoints admin, IOptions<TeamOptio
         var snapshot = catalog?.Current;
         var models = new List<AdminModelStatus>();
         if (snapshot is not null)
+        {
             foreach (var m in snapshot.Models)
                 models.Add(prices.Find(m.Id) is { } p ? new AdminModelStatus(m.Id, p.Price.Input, p.Price.Output, p.Price.CacheRead, p.Source) : new AdminModelStatus(m.Id, null, null, null, null));
+        }
+
         var status = new AdminStatus(
             Version,
             team.Value.Mode == ProxyAuthMode.Keys ? "keys" : "forward",

@@ -41,7 +41,7 @@ public sealed class MessagesRequest
 
         string? model = null;
         long? maxTokens = null;
-        bool stream = false;
+        var stream = false;
         JsonElement? messages = null, system = null, tools = null, toolChoice = null, stop = null, temperature = null,
             topP = null, topK = null, metadata = null, thinking = null, outputConfig = null;
 
@@ -106,9 +106,20 @@ public sealed class MessagesRequest
 
         return new MessagesRequest
         {
-            Model = model, MaxTokens = maxTokens, Stream = stream, Messages = messages.Value, System = system,
-            Tools = tools, ToolChoice = toolChoice, StopSequences = stop, Temperature = temperature, TopP = topP,
-            TopK = topK, Metadata = metadata, Thinking = thinking, OutputConfig = outputConfig,
+            Model = model,
+            MaxTokens = maxTokens,
+            Stream = stream,
+            Messages = messages.Value,
+            System = system,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            StopSequences = stop,
+            Temperature = temperature,
+            TopP = topP,
+            TopK = topK,
+            Metadata = metadata,
+            Thinking = thinking,
+            OutputConfig = outputConfig,
         };
     }
 
@@ -177,7 +188,9 @@ public sealed class MessagesRequest
         OptionalString(thinking, "type"u8, "thinking.type");
         if (thinking.TryGetProperty("budget_tokens"u8, out var budget) && budget.ValueKind != JsonValueKind.Null
             && (budget.ValueKind != JsonValueKind.Number || !budget.TryGetInt64(out _)))
+        {
             throw Invalid("thinking.budget_tokens: Input should be a valid integer");
+        }
     }
 
     private static void ValidateOutputConfig(JsonElement outputConfig)

@@ -19,7 +19,8 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
     {
         using var response = await upstream.GetAsync("v1/models", bearer, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"model listing answered HTTP {(int)response.StatusCode}", null, response.StatusCode);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var bodyLifetime = body.ConfigureAwait(false);
         using var doc = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
         var list = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("data"u8, out var data) ? data
             : doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement : default;
@@ -41,7 +42,8 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
         {
             using var response = await upstream.GetAsync("v1/models/" + Uri.EscapeDataString(model.Id).Replace("%2F", "/", StringComparison.Ordinal), bearer, ct).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound || !response.IsSuccessStatusCode) return model;
-            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using var bodyLifetime = body.ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(body, cancellationToken: ct).ConfigureAwait(false);
             return Parse(doc.RootElement) is { } detail && detail.Id == model.Id ? Merge(model, detail) : model;
         }

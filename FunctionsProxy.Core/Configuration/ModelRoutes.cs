@@ -45,7 +45,10 @@ public sealed record ModelRoutes
                         var minTokens = 0;
                         if (!route.Value.TryGetProperty("min_input_tokens"u8, out var min) || min.ValueKind != JsonValueKind.Number
                             || !min.TryGetInt32(out minTokens) || minTokens < 1)
+                        {
                             errors.Add($"{name}: long_context.min_input_tokens must be a positive integer.");
+                        }
+
                         routes = routes with { LongContext = Model(route, errors, "min_input_tokens"), LongContextMinInputTokens = minTokens };
                         break;
                     case "thinking":
@@ -68,8 +71,11 @@ public sealed record ModelRoutes
     private static IReadOnlyList<string>? Model(JsonProperty route, List<string> errors, string? otherKey = null)
     {
         foreach (var p in route.Value.EnumerateObject())
+        {
             if (p.Name != "model" && p.Name != otherKey)
                 errors.Add($"{SettingNames.ModelRoutes}: unknown key \"{route.Name}.{p.Name}\".");
+        }
+
         if (!route.Value.TryGetProperty("model"u8, out var model))
         {
             errors.Add($"{SettingNames.ModelRoutes}: {route.Name}.model is required (a model id or a list of them).");

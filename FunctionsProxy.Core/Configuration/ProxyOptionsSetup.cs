@@ -112,9 +112,13 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
         {
             if (Uri.TryCreate(item, UriKind.Absolute, out var uri) && uri.Host.Length > 0 && uri.AbsolutePath == "/" && uri.Query.Length == 0
                 && uri.Fragment.Length == 0 && uri.UserInfo.Length == 0 && !item.Contains('*', StringComparison.Ordinal))
+            {
                 origins.Add(uri.GetLeftPart(UriPartial.Authority));
+            }
             else
+            {
                 errors.Add($"{name}: '{item}' is not an origin; list origins like https://app.example.com or http://localhost:3000.");
+            }
         }
         return origins;
     }

@@ -1,10 +1,8 @@
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Security;
 using FunctionsProxy.Tokens;
-using FunctionsProxy.Translation;
 using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

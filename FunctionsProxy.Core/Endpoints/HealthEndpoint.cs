@@ -1,4 +1,3 @@
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Endpoints;

@@ -2,9 +2,6 @@ using System.Text.Json;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Endpoints;

@@ -1,6 +1,4 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Buffers;
-using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
@@ -37,7 +35,8 @@ public sealed class MessagesEndpoint(
 
     public async Task HandleAsync(HttpContext context, ClientContext client)
     {
-        await using var exchange = new MessagesExchange(context, client, options.Value);
+        var exchange = new MessagesExchange(context, client, options.Value);
+        await using var exchangeLifetime = exchange.ConfigureAwait(false);
         try
         {
             await ReadRequestAsync(exchange).ConfigureAwait(false);

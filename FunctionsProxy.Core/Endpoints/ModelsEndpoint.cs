@@ -75,8 +75,11 @@ public sealed class ModelsEndpoint(BackendCredentials credentials, ModelCatalog 
         foreach (var alias in options.Value.ModelMap.Keys.Order(StringComparer.Ordinal))
             if (seen.Add(alias)) entries.Add(new Entry(alias, alias, DefaultCreated, snapshot?.Find(options.Value.ModelMap[alias], options.Value.AutoFixModelCase)));
         if (snapshot is not null)
+        {
             foreach (var m in snapshot.Models)
                 if (seen.Add(m.Id)) entries.Add(new Entry(m.Id, m.Id, m.Created ?? DefaultCreated, m));
+        }
+
         return entries;
     }
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using FunctionsProxy.Buffers;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
 namespace FunctionsProxy.Endpoints;

@@ -120,8 +120,11 @@ public sealed class ModelCircuitBreaker
     {
         var list = new List<ModelHealth>();
         foreach (var (id, entry) in _entries)
+        {
             lock (entry)
                 if (entry.Tripped) list.Add(new ModelHealth(id, entry.OpenUntil, entry.ChangedAt));
+        }
+
         list.Sort(static (a, b) => string.CompareOrdinal(a.ModelId, b.ModelId));
         return list;
     }

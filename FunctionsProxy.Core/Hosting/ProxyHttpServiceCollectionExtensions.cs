@@ -26,11 +26,13 @@ public static class ProxyHttpServiceCollectionExtensions
         services.AddSingleton<AllowedOrigins>();
         services.AddCors();
         if (filterHostNames)
+        {
             services.AddOptions<HostFilteringOptions>().Configure<IOptions<ProxyOptions>>((hosts, proxy) =>
             {
                 hosts.AllowedHosts = [.. proxy.Value.AllowedHosts ?? LoopbackHostNames];
                 hosts.IncludeFailureMessage = false;
             });
+        }
         // Kestrel answers an oversized header block itself, before any middleware and with an empty body. Its hard
         // limit sits above the proxy's own so the usual oversized request gets the proxy's 431 envelope instead.
         // The body limit is PROXY_MAX_BODY_BYTES on both hosts (the Functions worker's Kestrel would otherwise refuse

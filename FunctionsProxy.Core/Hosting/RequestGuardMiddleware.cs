@@ -20,17 +20,23 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
     {
         var request = context.Request;
         if (HeaderBytes(request.Headers) > MaxRequestHeaderBytes)
+        {
             return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status431RequestHeaderFieldsTooLarge, ErrorTypes.InvalidRequest,
                 $"The request headers exceed {MaxRequestHeaderBytes} bytes."), context.RequestAborted);
+        }
 
         var origin = request.Headers.Origin;
         if (origin.Count > 0 && !(origin.Count == 1 && (origins.Contains(origin[0]) || IsAdminConsoleCall(request, origin[0]))))
+        {
             return AnthropicErrorWriter.WriteAsync(context, ProxyError.Permission(
                 "Requests from web pages are refused: this Origin is not listed in PROXY_ALLOWED_ORIGINS."), context.RequestAborted);
+        }
 
         if (HttpMethods.IsPost(request.Method) && HasBody(request) && !IsJson(request.ContentType))
+        {
             return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status415UnsupportedMediaType, ErrorTypes.InvalidRequest,
                 "The request body must be sent with Content-Type: application/json."), context.RequestAborted);
+        }
 
         return next(context);
     }
@@ -45,7 +51,10 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
     {
         if (!request.Path.StartsWithSegments("/_admin", StringComparison.OrdinalIgnoreCase)
             || !Uri.TryCreate(origin, UriKind.Absolute, out var uri) || !request.Host.HasValue)
+        {
             return false;
+        }
+
         var port = request.Host.Port ?? (uri.IsDefaultPort ? uri.Port : -1);
         return uri.Host.Equals(request.Host.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == port;
     }

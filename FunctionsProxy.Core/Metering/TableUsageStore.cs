@@ -30,8 +30,13 @@ internal sealed class TableUsageStore(TableStorage storage, string tableName) : 
                 {
                     await table.AddEntityAsync(new TableEntity(pk, rk)
                     {
-                        ["Day"] = day, ["KeyName"] = keyName, ["Model"] = model, ["Requests"] = 1L,
-                        ["InputTokens"] = usage.InputTokens, ["OutputTokens"] = usage.OutputTokens, ["CacheReadInputTokens"] = usage.CacheReadInputTokens,
+                        ["Day"] = day,
+                        ["KeyName"] = keyName,
+                        ["Model"] = model,
+                        ["Requests"] = 1L,
+                        ["InputTokens"] = usage.InputTokens,
+                        ["OutputTokens"] = usage.OutputTokens,
+                        ["CacheReadInputTokens"] = usage.CacheReadInputTokens,
                     }, cancellationToken).ConfigureAwait(false);
                 }
                 else
@@ -66,9 +71,13 @@ internal sealed class TableUsageStore(TableStorage storage, string tableName) : 
                 if (keyName is not null && name != keyName) continue;
                 rows.Add(new UsageRow
                 {
-                    Day = day, KeyName = name, Model = e.GetString("Model") ?? "",
-                    Requests = e.GetInt64("Requests") ?? 0, InputTokens = e.GetInt64("InputTokens") ?? 0,
-                    OutputTokens = e.GetInt64("OutputTokens") ?? 0, CacheReadInputTokens = e.GetInt64("CacheReadInputTokens") ?? 0,
+                    Day = day,
+                    KeyName = name,
+                    Model = e.GetString("Model") ?? "",
+                    Requests = e.GetInt64("Requests") ?? 0,
+                    InputTokens = e.GetInt64("InputTokens") ?? 0,
+                    OutputTokens = e.GetInt64("OutputTokens") ?? 0,
+                    CacheReadInputTokens = e.GetInt64("CacheReadInputTokens") ?? 0,
                 });
             }
         }

@@ -163,12 +163,30 @@ public static partial class ToolArguments
                 sb.Append('"');
                 return i + 1;
             }
-            else if (c == '"') sb.Append("\\\"");
-            else if (c == '\n') sb.Append("\\n");
-            else if (c == '\r') sb.Append("\\r");
-            else if (c == '\t') sb.Append("\\t");
-            else if (c < ' ') sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
-            else sb.Append(c);
+            else if (c == '"')
+            {
+                sb.Append("\\\"");
+            }
+            else if (c == '\n')
+            {
+                sb.Append("\\n");
+            }
+            else if (c == '\r')
+            {
+                sb.Append("\\r");
+            }
+            else if (c == '\t')
+            {
+                sb.Append("\\t");
+            }
+            else if (c < ' ')
+            {
+                sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
         }
         return -1;
     }

@@ -27,7 +27,7 @@ internal static class ToolMarkup
     public const string XmlBegin = "<tool_call>";
     public const string XmlEnd = "</tool_call>";
 
-    /// <summary>Every marker starts with '<': plain text is scanned for this one character only.</summary>
+    /// <summary>Every marker starts with '&lt;': plain text is scanned for this one character only.</summary>
     public static readonly SearchValues<char> MarkerStart = SearchValues.Create("<");
 
     public static string Begin(MarkupKind kind) => kind switch

@@ -112,6 +112,7 @@ internal static class ToolMarkupParser
         if (!root.TryGetProperty("name"u8, out var n) || n.ValueKind != JsonValueKind.String || !IsPlausibleName(n.GetString())) return false;
         string args;
         if (root.TryGetProperty("arguments"u8, out var a) || root.TryGetProperty("parameters"u8, out a))
+        {
             args = a.ValueKind switch
             {
                 JsonValueKind.Object => a.GetRawText(),
@@ -119,7 +120,12 @@ internal static class ToolMarkupParser
                 JsonValueKind.Null => "{}",
                 _ => ToolArguments.Normalize(a.GetRawText(), logger),
             };
-        else args = "{}";
+        }
+        else
+        {
+            args = "{}";
+        }
+
         sink.OnToolCall(null, n.GetString()!, args);
         return true;
     }

@@ -46,7 +46,9 @@ public sealed class ToolParameterTypes(JsonElement? tools, IToolNameMapper names
                 && tool.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String
                 && tool.TryGetProperty("input_schema"u8, out var schema) && schema.ValueKind == JsonValueKind.Object
                 && schema.TryGetProperty("properties"u8, out var properties) && properties.ValueKind == JsonValueKind.Object)
+            {
                 index.TryAdd(name.GetString()!, properties);
+            }
         }
         return index;
     }
@@ -86,6 +88,7 @@ public sealed class ToolParameterTypes(JsonElement? tools, IToolNameMapper names
         {
             var kinds = ParameterKinds.Unknown;
             foreach (var v in values.EnumerateArray())
+            {
                 kinds |= v.ValueKind switch
                 {
                     JsonValueKind.String => ParameterKinds.String,
@@ -94,6 +97,8 @@ public sealed class ToolParameterTypes(JsonElement? tools, IToolNameMapper names
                     JsonValueKind.Null => ParameterKinds.Null,
                     _ => ParameterKinds.Unknown,
                 };
+            }
+
             return kinds;
         }
         return ParameterKinds.Unknown;

@@ -20,7 +20,8 @@ internal sealed class JsonFileStore<T>(string path, JsonTypeInfo<T> typeInfo) wh
         {
             try
             {
-                await using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                await using var streamLifetime = stream.ConfigureAwait(false);
                 return await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken).ConfigureAwait(false) ?? new T();
             }
             catch (FileNotFoundException) { return new T(); }
@@ -36,7 +37,8 @@ internal sealed class JsonFileStore<T>(string path, JsonTypeInfo<T> typeInfo) wh
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            await using var lockFile = await AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+            var lockFile = await AcquireLockAsync(cancellationToken).ConfigureAwait(false);
+            await using var lockFileLifetime = lockFile.ConfigureAwait(false);
             var document = await ReadAsync(cancellationToken).ConfigureAwait(false);
             var (changed, result) = update(document);
             if (changed) await WriteAsync(document, cancellationToken).ConfigureAwait(false);
@@ -53,7 +55,8 @@ internal sealed class JsonFileStore<T>(string path, JsonTypeInfo<T> typeInfo) wh
         var temp = Path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            await using (var stream = new FileStream(temp, Options(FileMode.CreateNew, FileAccess.Write)))
+            var stream = new FileStream(temp, Options(FileMode.CreateNew, FileAccess.Write));
+            await using (stream.ConfigureAwait(false))
             {
                 await JsonSerializer.SerializeAsync(stream, document, typeInfo, cancellationToken).ConfigureAwait(false);
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,3 @@
-using FunctionsProxy.Anthropic;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Streaming;

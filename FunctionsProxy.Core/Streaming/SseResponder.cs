@@ -1,9 +1,6 @@
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
-using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.OpenAi;
 using FunctionsProxy.Security;
-using FunctionsProxy.Translation;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

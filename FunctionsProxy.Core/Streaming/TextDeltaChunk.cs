@@ -171,11 +171,26 @@ internal static class TextDeltaChunk
         {
             int bit;
             TextDeltaField field;
-            if (r.ValueTextEquals("content"u8)) (bit, field) = (1, TextDeltaField.Content);
-            else if (r.ValueTextEquals("reasoning"u8)) (bit, field) = (2, TextDeltaField.Reasoning);
-            else if (r.ValueTextEquals("reasoning_content"u8)) (bit, field) = (4, TextDeltaField.Reasoning);
-            else if (r.ValueTextEquals("role"u8)) (bit, field) = (8, default);
-            else if (r.ValueTextEquals("tool_calls"u8)) (bit, field) = (16, default);
+            if (r.ValueTextEquals("content"u8))
+            {
+                (bit, field) = (1, TextDeltaField.Content);
+            }
+            else if (r.ValueTextEquals("reasoning"u8))
+            {
+                (bit, field) = (2, TextDeltaField.Reasoning);
+            }
+            else if (r.ValueTextEquals("reasoning_content"u8))
+            {
+                (bit, field) = (4, TextDeltaField.Reasoning);
+            }
+            else if (r.ValueTextEquals("role"u8))
+            {
+                (bit, field) = (8, default);
+            }
+            else if (r.ValueTextEquals("tool_calls"u8))
+            {
+                (bit, field) = (16, default);
+            }
             else
             {
                 r.Skip();

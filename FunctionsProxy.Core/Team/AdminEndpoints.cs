@@ -15,14 +15,14 @@ namespace FunctionsProxy.Team;
 public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
 {
     public Task ListKeysAsync(HttpContext context) => Guarded(context, async ct =>
-        await WriteAsync(context, 200, (await keys.ListAsync(ct)).ToList(), TeamJson.Default.ListKeyInfo, ct));
+        await WriteAsync(context, 200, (await keys.ListAsync(ct).ConfigureAwait(false)).ToList(), TeamJson.Default.ListKeyInfo, ct).ConfigureAwait(false));
 
     public Task CreateKeyAsync(HttpContext context) => Guarded(context, async ct =>
     {
         CreateKeyRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync(context.Request.Body, TeamJson.Default.CreateKeyRequest, ct);
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, TeamJson.Default.CreateKeyRequest, ct).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -30,26 +30,26 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         }
         if (request is null)
         {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("Body must be {\"name\":\"...\",\"requests_per_minute\":N?,\"tokens_per_day\":N?}."), ct);
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("Body must be {\"name\":\"...\",\"requests_per_minute\":N?,\"tokens_per_day\":N?}."), ct).ConfigureAwait(false);
             return;
         }
-        var result = await keys.CreateAsync(request, ct);
-        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
-        await WriteAsync(context, 201, result.Value!, TeamJson.Default.CreatedKey, ct);
+        var result = await keys.CreateAsync(request, ct).ConfigureAwait(false);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct).ConfigureAwait(false); return; }
+        await WriteAsync(context, 201, result.Value!, TeamJson.Default.CreatedKey, ct).ConfigureAwait(false);
     });
 
     public Task RevokeKeyAsync(HttpContext context, string name) => Guarded(context, async ct =>
     {
-        var result = await keys.RevokeAsync(name, ct);
-        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
+        var result = await keys.RevokeAsync(name, ct).ConfigureAwait(false);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct).ConfigureAwait(false); return; }
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     });
 
     public Task RotateKeyAsync(HttpContext context, string name) => Guarded(context, async ct =>
     {
-        var result = await keys.RotateAsync(name, ct);
-        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
-        await WriteAsync(context, 200, result.Value!, TeamJson.Default.CreatedKey, ct);
+        var result = await keys.RotateAsync(name, ct).ConfigureAwait(false);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct).ConfigureAwait(false); return; }
+        await WriteAsync(context, 200, result.Value!, TeamJson.Default.CreatedKey, ct).ConfigureAwait(false);
     });
 
     /// <summary><c>PUT /_admin/keys/{name}/limits</c>: replaces the key's quotas and budgets (absent or null = unlimited).</summary>
@@ -58,7 +58,7 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         KeyLimits? limits;
         try
         {
-            limits = await JsonSerializer.DeserializeAsync(context.Request.Body, TeamJson.Default.KeyLimits, ct);
+            limits = await JsonSerializer.DeserializeAsync(context.Request.Body, TeamJson.Default.KeyLimits, ct).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -66,12 +66,12 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         }
         if (limits is null)
         {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("Body must be {\"requests_per_minute\":N?,\"tokens_per_day\":N?,\"usd_per_day\":N?,\"usd_per_month\":N?}."), ct);
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.InvalidRequest("Body must be {\"requests_per_minute\":N?,\"tokens_per_day\":N?,\"usd_per_day\":N?,\"usd_per_month\":N?}."), ct).ConfigureAwait(false);
             return;
         }
-        var result = await keys.SetLimitsAsync(name, limits, ct);
-        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
-        await WriteAsync(context, 200, result.Value!, TeamJson.Default.KeyInfo, ct);
+        var result = await keys.SetLimitsAsync(name, limits, ct).ConfigureAwait(false);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct).ConfigureAwait(false); return; }
+        await WriteAsync(context, 200, result.Value!, TeamJson.Default.KeyInfo, ct).ConfigureAwait(false);
     });
 
     public Task UsageAsync(HttpContext context) => Guarded(context, async ct =>
@@ -80,9 +80,9 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
         var days = 1;
         if (context.Request.Query["days"].ToString() is { Length: > 0 } d && !int.TryParse(d, System.Globalization.CultureInfo.InvariantCulture, out days))
             days = -1;
-        var result = await keys.UsageAsync(name, days, ct);
-        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct); return; }
-        await WriteAsync(context, 200, result.Value!.ToList(), TeamJson.Default.ListUsageRow, ct);
+        var result = await keys.UsageAsync(name, days, ct).ConfigureAwait(false);
+        if (result.Error is not null) { await Fail(context, result.Status, result.Error, ct).ConfigureAwait(false); return; }
+        await WriteAsync(context, 200, result.Value!.ToList(), TeamJson.Default.ListUsageRow, ct).ConfigureAwait(false);
     });
 
     /// <summary>Runs <paramref name="action"/> for a caller holding the admin key (404 without one configured, 401 for a wrong one).</summary>
@@ -90,18 +90,18 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
     {
         var ct = context.RequestAborted;
         context.Response.Headers.CacheControl = "no-store";
-        if (await adminKeys.GetAdminKeyAsync(ct) is not { Length: > 0 } adminKey)
+        if (await adminKeys.GetAdminKeyAsync(ct).ConfigureAwait(false) is not { Length: > 0 } adminKey)
         {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.NotFound("Not found."), ct);
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.NotFound("Not found."), ct).ConfigureAwait(false);
             return;
         }
         var presented = Security.InboundCredential.Read(context.Request);
         if (presented is null || !ProxyKeys.SecretEquals(presented, adminKey))
         {
-            await AnthropicErrorWriter.WriteAsync(context, ProxyError.Authentication("A valid admin key is required."), ct);
+            await AnthropicErrorWriter.WriteAsync(context, ProxyError.Authentication("A valid admin key is required."), ct).ConfigureAwait(false);
             return;
         }
-        await action(ct);
+        await action(ct).ConfigureAwait(false);
     }
 
     private static Task Fail(HttpContext context, int status, string message, CancellationToken ct)
@@ -116,6 +116,6 @@ public sealed class AdminEndpoints(KeyManager keys, IAdminKeyProvider adminKeys)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, value, type, ct);
+        await JsonSerializer.SerializeAsync(context.Response.Body, value, type, ct).ConfigureAwait(false);
     }
 }

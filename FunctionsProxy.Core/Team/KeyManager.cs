@@ -43,9 +43,15 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         var (key, id, salt, hash) = ProxyKeys.Create();
         var record = new ProxyKeyRecord
         {
-            Name = request.Name!, KeyId = id, Salt = salt, Hash = hash, CreatedAt = time.GetUtcNow(),
-            RequestsPerMinute = request.RequestsPerMinute, TokensPerDay = request.TokensPerDay,
-            UsdPerDay = request.UsdPerDay, UsdPerMonth = request.UsdPerMonth,
+            Name = request.Name!,
+            KeyId = id,
+            Salt = salt,
+            Hash = hash,
+            CreatedAt = time.GetUtcNow(),
+            RequestsPerMinute = request.RequestsPerMinute,
+            TokensPerDay = request.TokensPerDay,
+            UsdPerDay = request.UsdPerDay,
+            UsdPerMonth = request.UsdPerMonth,
         };
         if (!await store.AddAsync(record, cancellationToken).ConfigureAwait(false))
         {
@@ -80,8 +86,10 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (current.IsRevoked) return TeamResult<KeyInfo>.Fail(409, RevokedError(current));
         var updated = current with
         {
-            RequestsPerMinute = limits.RequestsPerMinute, TokensPerDay = limits.TokensPerDay,
-            UsdPerDay = limits.UsdPerDay, UsdPerMonth = limits.UsdPerMonth,
+            RequestsPerMinute = limits.RequestsPerMinute,
+            TokensPerDay = limits.TokensPerDay,
+            UsdPerDay = limits.UsdPerDay,
+            UsdPerMonth = limits.UsdPerMonth,
         };
         if (!await store.UpdateAsync(updated, cancellationToken).ConfigureAwait(false))
             return TeamResult<KeyInfo>.Fail(409, $"the key '{name}' changed meanwhile; try again.");

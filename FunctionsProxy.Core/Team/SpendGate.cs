@@ -29,8 +29,11 @@ public sealed class SpendGate(IUsageStore usage, ModelPrices prices, IOptions<Te
         if (key.UsdPerDay is { } perDay && spend.Day >= perDay)
             return ProxyError.RateLimited($"This proxy key has spent its {Usd(perDay)} USD for today (UTC).", Seconds(today.AddDays(1), now));
         if (key.UsdPerMonth is { } perMonth && spend.Month >= perMonth)
+        {
             return ProxyError.RateLimited($"This proxy key has spent its {Usd(perMonth)} USD for this month (UTC).",
                 Seconds(new DateTime(today.Year, today.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), now));
+        }
+
         return null;
     }
 

@@ -73,8 +73,11 @@ internal sealed class TeamOptionsValidator : IValidateOptions<TeamOptions>
         var failures = new List<string>();
         if (BindErrors.TryGetValue(options, out var bind)) failures.AddRange(bind);
         foreach (var table in new[] { (SettingNames.KeysTable, options.KeysTable), (SettingNames.UsageTable, options.UsageTable) })
+        {
             if (!System.Text.RegularExpressions.Regex.IsMatch(table.Item2, "^[A-Za-z][A-Za-z0-9]{2,62}$"))
                 failures.Add($"{table.Item1} must be a table name: a letter then 2-62 letters or digits.");
+        }
+
         if (options.KeyCacheTtl < TimeSpan.Zero) failures.Add("The key cache lifetime must not be negative.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -26,7 +26,8 @@ public sealed class BackendTokenCounter(UpstreamClient upstream, IOptions<ProxyO
                 new ChatRequestWriter(request, model, options.Value.DropBillingHeader, new ToolNameMapper(options.Value.ToolNameMap)).Write(writer, stream: false);
             using var response = await upstream.PostJsonAsync("tokenize", body.WrittenMemory, bearer, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode) throw new HttpRequestException($"tokenize answered HTTP {(int)response.StatusCode}");
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var streamLifetime = stream.ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
             return doc.RootElement.TryGetProperty("count"u8, out var count) && count.TryGetInt32(out var n) && n > 0 ? n : null;
         }

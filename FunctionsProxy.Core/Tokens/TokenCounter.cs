@@ -85,7 +85,10 @@ public sealed class TokenCounter
         foreach (var block in content.EnumerateArray())
         {
             if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type"u8, out var type)) continue;
-            if (type.ValueEquals("image"u8)) total += PerImage;
+            if (type.ValueEquals("image"u8))
+            {
+                total += PerImage;
+            }
             else if (type.ValueEquals("tool_use"u8))
             {
                 if (block.TryGetProperty("name"u8, out var n)) total += CountText(tokenizer, n, ct);
@@ -95,10 +98,19 @@ public sealed class TokenCounter
             {
                 if (block.TryGetProperty("content"u8, out var c)) total += CountContent(tokenizer, c, ct);
             }
-            else if (type.ValueEquals("thinking"u8) && block.TryGetProperty("thinking"u8, out var th)) total += CountText(tokenizer, th, ct);
-            else if (block.TryGetProperty("text"u8, out var text)) total += CountText(tokenizer, text, ct);
+            else if (type.ValueEquals("thinking"u8) && block.TryGetProperty("thinking"u8, out var th))
+            {
+                total += CountText(tokenizer, th, ct);
+            }
+            else if (block.TryGetProperty("text"u8, out var text))
+            {
+                total += CountText(tokenizer, text, ct);
+            }
             else if (type.ValueEquals("document"u8) && block.TryGetProperty("source"u8, out var src) && src.ValueKind == JsonValueKind.Object
-                     && src.TryGetProperty("data"u8, out var data)) total += CountText(tokenizer, data, ct);
+                     && src.TryGetProperty("data"u8, out var data))
+            {
+                total += CountText(tokenizer, data, ct);
+            }
         }
         return total;
     }

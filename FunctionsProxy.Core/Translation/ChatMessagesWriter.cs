@@ -125,8 +125,14 @@ internal sealed class ChatMessagesWriter(MessagesRequest request, ResolvedModel 
         var id = block.GetProperty("tool_use_id"u8).GetString()!;
         var isError = block.TryGetProperty("is_error"u8, out var e) && e.ValueKind == JsonValueKind.True;
         string text;
-        if (!block.TryGetProperty("content"u8, out var content) || content.ValueKind == JsonValueKind.Null) text = "";
-        else if (content.ValueKind == JsonValueKind.String) text = content.GetString()!;
+        if (!block.TryGetProperty("content"u8, out var content) || content.ValueKind == JsonValueKind.Null)
+        {
+            text = "";
+        }
+        else if (content.ValueKind == JsonValueKind.String)
+        {
+            text = content.GetString()!;
+        }
         else
         {
             var sb = new StringBuilder();
@@ -253,8 +259,11 @@ internal sealed class ChatMessagesWriter(MessagesRequest request, ResolvedModel 
         }
         if (content.ValueKind != JsonValueKind.Array) return parts;
         foreach (var block in content.EnumerateArray())
+        {
             if (block.ValueKind == JsonValueKind.Object && block.TryGetProperty("text"u8, out var t) && t.ValueKind == JsonValueKind.String && !RawJson.EscapedText(t).IsEmpty)
                 parts.Add(t);
+        }
+
         return parts;
     }
 }

@@ -75,7 +75,9 @@ public sealed class ChatRequestWriter(MessagesRequest request, ResolvedModel mod
                 using var doc = JsonDocument.Parse(raw);
                 if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("session_id"u8, out var s)
                     && s.ValueKind == JsonValueKind.String && s.GetString() is { Length: > 0 } session)
+                {
                     return session;
+                }
             }
             catch (JsonException)
             {

@@ -47,9 +47,13 @@ internal sealed class ChatToolsWriter
             {
                 if (!block.GetProperty("type"u8).ValueEquals("tool_result"u8) || !block.TryGetProperty("content"u8, out var c) || c.ValueKind != JsonValueKind.Array) continue;
                 foreach (var part in c.EnumerateArray())
+                {
                     if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type"u8, out var pt) && pt.ValueEquals("tool_reference"u8)
                         && part.TryGetProperty("tool_name"u8, out var name) && name.ValueKind == JsonValueKind.String)
+                    {
                         _referencedTools.Add(name.GetString()!);
+                    }
+                }
             }
         }
     }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Catalog;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.ModelFamilies;

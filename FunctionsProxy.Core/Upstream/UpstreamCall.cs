@@ -3,10 +3,8 @@ using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
-using FunctionsProxy.Endpoints;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;
-using FunctionsProxy.Upstream;
 
 namespace FunctionsProxy.Upstream;
 

@@ -91,7 +91,11 @@ public static class UpstreamErrorMapper
     {
         var words = string.Concat(type, " ", code, " ", message).ToLowerInvariant();
         if (ContainsAny(words, "authenticat", "unauthori", "authoriz", "invalid_api_key", "invalid api key", "invalid token", "invalid_token",
-                "api key", "api_key", "expired token", "token expired", "invalid credentials")) return 401;
+                "api key", "api_key", "expired token", "token expired", "invalid credentials"))
+        {
+            return 401;
+        }
+
         if (ContainsAny(words, "permission", "forbidden")) return 403;
         if (ContainsAny(words, "rate_limit", "ratelimit", "rate limit", "too many requests", "too_many_requests")) return 429;
         if (ContainsAny(words, "overload", "unavailable", "no instances", "capacity", "try again later")) return 503;
@@ -135,7 +139,8 @@ public static class UpstreamErrorMapper
         byte[] body;
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using var streamLifetime = stream.ConfigureAwait(false);
             var buffer = new byte[MaxBodyBytes];
             var read = 0;
             int n;

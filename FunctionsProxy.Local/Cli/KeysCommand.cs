@@ -1,6 +1,4 @@
 using System.Globalization;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.Extensions.Options;
@@ -31,34 +29,34 @@ public static class KeysCommand
     {
         string? Setting(string name) => settings is not null && settings.TryGetValue(name, out var v) ? v : Environment.GetEnvironmentVariable(name);
         if (RemoteKeysCommand.IsRequested(args, Setting))
-            return await RemoteKeysCommand.RunAsync(args, Setting, stdout, stderr, Usage);
+            return await RemoteKeysCommand.RunAsync(args, Setting, stdout, stderr, Usage).ConfigureAwait(false);
 
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Usage);
+            await (args.Length == 0 ? stderr : stdout).WriteLineAsync(Usage).ConfigureAwait(false);
             return args.Length == 0 ? 1 : 0;
         }
         if (!TryParseOptions(args.AsSpan(1), out var options, out var parseError))
-            return await FailAsync(stderr, parseError);
+            return await FailAsync(stderr, parseError).ConfigureAwait(false);
 
         try
         {
-            return await RunCommandAsync(args[0], options, settings, stdout, stderr);
+            return await RunCommandAsync(args[0], options, settings, stdout, stderr).ConfigureAwait(false);
         }
         catch (OptionsValidationException e)
         {
-            return await FailAsync(stderr, string.Join(" ", e.Failures));
+            return await FailAsync(stderr, string.Join(" ", e.Failures)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Azure.RequestFailedException or AggregateException
             or Azure.Identity.AuthenticationFailedException or System.Text.Json.JsonException or OperationCanceledException)
         {
             // Unreadable key file, unreachable or refusing storage (the SDK's retries end in an AggregateException).
-            return await FailAsync(stderr, "the key store could not be used: " + FirstLine(e is AggregateException a ? a.InnerException ?? a : e));
+            return await FailAsync(stderr, "the key store could not be used: " + FirstLine(e is AggregateException a ? a.InnerException ?? a : e)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             // An admin tool answers in one line whatever happens; the type name is enough to report a defect.
-            return await FailAsync(stderr, $"unexpected failure ({e.GetType().Name}): {FirstLine(e)}");
+            return await FailAsync(stderr, $"unexpected failure ({e.GetType().Name}): {FirstLine(e)}").ConfigureAwait(false);
         }
     }
 
@@ -83,13 +81,13 @@ public static class KeysCommand
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         return command switch
         {
-            "create" => await CreateAsync(manager, options, stdout, stderr, cts.Token),
-            "list" => await ListAsync(manager, stdout, cts.Token),
-            "revoke" => await RevokeAsync(manager, options, stdout, stderr, cts.Token),
-            "rotate" => await RotateAsync(manager, options, stdout, stderr, cts.Token),
-            "usage" => await UsageAsync(manager, options, stdout, stderr, cts.Token),
-            "limits" => await LimitsAsync(manager, options, stdout, stderr, cts.Token),
-            _ => await FailAsync(stderr, $"unknown command '{command}'.\n{Usage}"),
+            "create" => await CreateAsync(manager, options, stdout, stderr, cts.Token).ConfigureAwait(false),
+            "list" => await ListAsync(manager, stdout, cts.Token).ConfigureAwait(false),
+            "revoke" => await RevokeAsync(manager, options, stdout, stderr, cts.Token).ConfigureAwait(false),
+            "rotate" => await RotateAsync(manager, options, stdout, stderr, cts.Token).ConfigureAwait(false),
+            "usage" => await UsageAsync(manager, options, stdout, stderr, cts.Token).ConfigureAwait(false),
+            "limits" => await LimitsAsync(manager, options, stdout, stderr, cts.Token).ConfigureAwait(false),
+            _ => await FailAsync(stderr, $"unknown command '{command}'.\n{Usage}").ConfigureAwait(false),
         };
     }
 
@@ -99,51 +97,54 @@ public static class KeysCommand
     private static async Task<int> CreateAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         if (!KeysLimits.TryApply(o, new KeyLimits(null, null, null, null), allowNone: false, out var limits))
-            return await FailAsync(stderr, KeysLimits.Error);
-        var result = await manager.CreateAsync(new CreateKeyRequest(o.GetValueOrDefault("name"), limits.RequestsPerMinute, limits.TokensPerDay, limits.UsdPerDay, limits.UsdPerMonth), ct);
-        if (result.Error is not null) return await FailAsync(stderr, result.Error);
-        await stdout.WriteLineAsync($"Created key '{result.Value!.Name}' ({result.Value.Prefix}…). It is shown only now:");
-        await stdout.WriteLineAsync(result.Value.Key);
+            return await FailAsync(stderr, KeysLimits.Error).ConfigureAwait(false);
+        var result = await manager.CreateAsync(new CreateKeyRequest(o.GetValueOrDefault("name"), limits.RequestsPerMinute, limits.TokensPerDay, limits.UsdPerDay, limits.UsdPerMonth), ct).ConfigureAwait(false);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Created key '{result.Value!.Name}' ({result.Value.Prefix}…). It is shown only now:").ConfigureAwait(false);
+        await stdout.WriteLineAsync(result.Value.Key).ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> RotateAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var result = await manager.RotateAsync(o.GetValueOrDefault("name"), ct);
-        if (result.Error is not null) return await FailAsync(stderr, result.Error);
-        await stdout.WriteLineAsync($"Rotated key '{result.Value!.Name}' ({result.Value.Prefix}…); the old key no longer works. It is shown only now:");
-        await stdout.WriteLineAsync(result.Value.Key);
+        var result = await manager.RotateAsync(o.GetValueOrDefault("name"), ct).ConfigureAwait(false);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Rotated key '{result.Value!.Name}' ({result.Value.Prefix}…); the old key no longer works. It is shown only now:").ConfigureAwait(false);
+        await stdout.WriteLineAsync(result.Value.Key).ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> LimitsAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var name = o.GetValueOrDefault("name");
-        if ((await manager.ListAsync(ct)).FirstOrDefault(k => k.Name == name) is not { } current) return await FailAsync(stderr, $"no key named '{name}'.");
-        if (!KeysLimits.TryApply(o, KeysLimits.Of(current), allowNone: true, out var limits)) return await FailAsync(stderr, KeysLimits.Error);
-        var result = await manager.SetLimitsAsync(name, limits, ct);
-        if (result.Error is not null) return await FailAsync(stderr, result.Error);
+        if ((await manager.ListAsync(ct).ConfigureAwait(false)).FirstOrDefault(k => k.Name == name) is not { } current) return await FailAsync(stderr, $"no key named '{name}'.").ConfigureAwait(false);
+        if (!KeysLimits.TryApply(o, KeysLimits.Of(current), allowNone: true, out var limits)) return await FailAsync(stderr, KeysLimits.Error).ConfigureAwait(false);
+        var result = await manager.SetLimitsAsync(name, limits, ct).ConfigureAwait(false);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error).ConfigureAwait(false);
         var k = result.Value!;
-        await stdout.WriteLineAsync($"Limits of '{name}': {KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth)}.");
+        await stdout.WriteLineAsync($"Limits of '{name}': {KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth)}.").ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> RevokeAsync(KeyManager manager, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var result = await manager.RevokeAsync(o.GetValueOrDefault("name"), ct);
-        if (result.Error is not null) return await FailAsync(stderr, result.Error);
-        await stdout.WriteLineAsync($"Revoked key '{o["name"]}'.");
+        var result = await manager.RevokeAsync(o.GetValueOrDefault("name"), ct).ConfigureAwait(false);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Revoked key '{o["name"]}'.").ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> ListAsync(KeyManager manager, TextWriter stdout, CancellationToken ct)
     {
-        var keys = await manager.ListAsync(ct);
-        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH"));
+        var keys = await manager.ListAsync(ct).ConfigureAwait(false);
+        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH")).ConfigureAwait(false);
         foreach (var k in keys)
+        {
             await stdout.WriteLineAsync(Row(k.Name, k.Prefix, Time(k.CreatedAt), k.LastUsedAt is { } u ? Time(u) : "never", KeysTable.Status(k),
                 k.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-", k.TokensPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-",
-                k.UsdPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-", k.UsdPerMonth?.ToString(CultureInfo.InvariantCulture) ?? "-"));
+                k.UsdPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-", k.UsdPerMonth?.ToString(CultureInfo.InvariantCulture) ?? "-")).ConfigureAwait(false);
+        }
+
         return 0;
     }
 
@@ -151,10 +152,10 @@ public static class KeysCommand
     {
         var days = 1;
         if (o.TryGetValue("days", out var d) && !int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out days))
-            return await FailAsync(stderr, "--days takes a positive integer.");
-        var result = await manager.UsageAsync(o.GetValueOrDefault("name"), days, ct);
-        if (result.Error is not null) return await FailAsync(stderr, result.Error);
-        await KeysTable.WriteUsageAsync(stdout, result.Value!);
+            return await FailAsync(stderr, "--days takes a positive integer.").ConfigureAwait(false);
+        var result = await manager.UsageAsync(o.GetValueOrDefault("name"), days, ct).ConfigureAwait(false);
+        if (result.Error is not null) return await FailAsync(stderr, result.Error).ConfigureAwait(false);
+        await KeysTable.WriteUsageAsync(stdout, result.Value!).ConfigureAwait(false);
         return 0;
     }
 
@@ -187,7 +188,7 @@ public static class KeysCommand
 
     private static async Task<int> FailAsync(TextWriter stderr, string message)
     {
-        await stderr.WriteLineAsync("error: " + message);
+        await stderr.WriteLineAsync("error: " + message).ConfigureAwait(false);
         return 1;
     }
 

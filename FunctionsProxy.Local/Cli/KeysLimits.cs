@@ -1,7 +1,4 @@
 using System.Globalization;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Local.Cli;

@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 
 namespace FunctionsProxy.Local.Cli;
@@ -48,12 +45,12 @@ internal static class RemoteKeysCommand
 
         if (rest.Count == 0 || rest[0] is "-h" or "--help" or "help")
         {
-            await (rest.Count == 0 ? stderr : stdout).WriteLineAsync(usage);
+            await (rest.Count == 0 ? stderr : stdout).WriteLineAsync(usage).ConfigureAwait(false);
             return rest.Count == 0 ? 1 : 0;
         }
-        if (!TryParseEndpoint(endpoint, out var baseUri, out var endpointError)) return await FailAsync(stderr, endpointError);
-        if (string.IsNullOrEmpty(adminKey)) return await FailAsync(stderr, $"remote mode needs the admin key: --admin-key KEY or {AdminKeyVariable}.");
-        if (!TryParseOptions(rest.Skip(1).ToArray(), out var options, out var optionError)) return await FailAsync(stderr, optionError);
+        if (!TryParseEndpoint(endpoint, out var baseUri, out var endpointError)) return await FailAsync(stderr, endpointError).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(adminKey)) return await FailAsync(stderr, $"remote mode needs the admin key: --admin-key KEY or {AdminKeyVariable}.").ConfigureAwait(false);
+        if (!TryParseOptions(rest.Skip(1).ToArray(), out var options, out var optionError)) return await FailAsync(stderr, optionError).ConfigureAwait(false);
 
         using var http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: handler is null)
         {
@@ -67,31 +64,31 @@ internal static class RemoteKeysCommand
         {
             return rest[0] switch
             {
-                "create" => await CreateAsync(api, options, stdout, stderr),
-                "list" => await ListAsync(api, stdout),
-                "revoke" => await RevokeAsync(api, options, stdout, stderr),
-                "rotate" => await RotateAsync(api, options, stdout, stderr),
-                "limits" => await LimitsAsync(api, options, stdout, stderr),
-                "usage" => await UsageAsync(api, options, stdout, stderr),
-                "status" => await StatusAsync(api, stdout),
-                _ => await FailAsync(stderr, $"unknown command '{rest[0]}'.\n{usage}"),
+                "create" => await CreateAsync(api, options, stdout, stderr).ConfigureAwait(false),
+                "list" => await ListAsync(api, stdout).ConfigureAwait(false),
+                "revoke" => await RevokeAsync(api, options, stdout, stderr).ConfigureAwait(false),
+                "rotate" => await RotateAsync(api, options, stdout, stderr).ConfigureAwait(false),
+                "limits" => await LimitsAsync(api, options, stdout, stderr).ConfigureAwait(false),
+                "usage" => await UsageAsync(api, options, stdout, stderr).ConfigureAwait(false),
+                "status" => await StatusAsync(api, stdout).ConfigureAwait(false),
+                _ => await FailAsync(stderr, $"unknown command '{rest[0]}'.\n{usage}").ConfigureAwait(false),
             };
         }
         catch (RemoteException e)
         {
-            return await FailAsync(stderr, e.Message);
+            return await FailAsync(stderr, e.Message).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {
-            return await FailAsync(stderr, $"cannot reach {baseUri}: {e.HttpRequestError switch { HttpRequestError.NameResolutionError => "unknown host", HttpRequestError.ConnectionError => "connection refused", HttpRequestError.SecureConnectionError => "TLS failed", _ => e.Message }}.");
+            return await FailAsync(stderr, $"cannot reach {baseUri}: {e.HttpRequestError switch { HttpRequestError.NameResolutionError => "unknown host", HttpRequestError.ConnectionError => "connection refused", HttpRequestError.SecureConnectionError => "TLS failed", _ => e.Message }}.").ConfigureAwait(false);
         }
         catch (TaskCanceledException)
         {
-            return await FailAsync(stderr, $"{baseUri} did not answer within 60 s.");
+            return await FailAsync(stderr, $"{baseUri} did not answer within 60 s.").ConfigureAwait(false);
         }
         catch (JsonException)
         {
-            return await FailAsync(stderr, $"{baseUri} did not answer like a FunctionsProxy admin API (is the URL right?).");
+            return await FailAsync(stderr, $"{baseUri} did not answer like a FunctionsProxy admin API (is the URL right?).").ConfigureAwait(false);
         }
     }
 
@@ -119,50 +116,53 @@ internal static class RemoteKeysCommand
 
     private static async Task<int> CreateAsync(Api api, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
     {
-        if (!KeysLimits.TryApply(o, new KeyLimits(null, null, null, null), allowNone: false, out var limits)) return await FailAsync(stderr, KeysLimits.Error);
+        if (!KeysLimits.TryApply(o, new KeyLimits(null, null, null, null), allowNone: false, out var limits)) return await FailAsync(stderr, KeysLimits.Error).ConfigureAwait(false);
         var body = new CreateKeyRequest(o.GetValueOrDefault("name"), limits.RequestsPerMinute, limits.TokensPerDay, limits.UsdPerDay, limits.UsdPerMonth);
-        var created = await api.SendAsync(HttpMethod.Post, "_admin/keys", JsonContent.Create(body, RemoteJson.Default.CreateKeyRequest), RemoteJson.Default.CreatedKey);
-        await stdout.WriteLineAsync($"Created key '{created!.Name}' ({created.Prefix}…) on {api.Base}. It is shown only now:");
-        await stdout.WriteLineAsync(created.Key);
+        var created = await api.SendAsync(HttpMethod.Post, "_admin/keys", JsonContent.Create(body, RemoteJson.Default.CreateKeyRequest), RemoteJson.Default.CreatedKey).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Created key '{created!.Name}' ({created.Prefix}…) on {api.Base}. It is shown only now:").ConfigureAwait(false);
+        await stdout.WriteLineAsync(created.Key).ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> RotateAsync(Api api, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
     {
-        if (!ProxyKeys.IsValidName(o.GetValueOrDefault("name"))) return await FailAsync(stderr, "a valid key name is required: --name NAME.");
-        var rotated = await api.SendAsync(HttpMethod.Post, $"_admin/keys/{Uri.EscapeDataString(o["name"])}/rotate", null, RemoteJson.Default.CreatedKey);
-        await stdout.WriteLineAsync($"Rotated key '{rotated!.Name}' ({rotated.Prefix}…); the old key no longer works. It is shown only now:");
-        await stdout.WriteLineAsync(rotated.Key);
+        if (!ProxyKeys.IsValidName(o.GetValueOrDefault("name"))) return await FailAsync(stderr, "a valid key name is required: --name NAME.").ConfigureAwait(false);
+        var rotated = await api.SendAsync(HttpMethod.Post, $"_admin/keys/{Uri.EscapeDataString(o["name"])}/rotate", null, RemoteJson.Default.CreatedKey).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Rotated key '{rotated!.Name}' ({rotated.Prefix}…); the old key no longer works. It is shown only now:").ConfigureAwait(false);
+        await stdout.WriteLineAsync(rotated.Key).ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> RevokeAsync(Api api, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
     {
-        if (!ProxyKeys.IsValidName(o.GetValueOrDefault("name"))) return await FailAsync(stderr, "a valid key name is required: --name NAME.");
-        await api.SendAsync(HttpMethod.Delete, $"_admin/keys/{Uri.EscapeDataString(o["name"])}", null, RemoteJson.Default.KeyInfo);
-        await stdout.WriteLineAsync($"Revoked key '{o["name"]}'.");
+        if (!ProxyKeys.IsValidName(o.GetValueOrDefault("name"))) return await FailAsync(stderr, "a valid key name is required: --name NAME.").ConfigureAwait(false);
+        await api.SendAsync(HttpMethod.Delete, $"_admin/keys/{Uri.EscapeDataString(o["name"])}", null, RemoteJson.Default.KeyInfo).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Revoked key '{o["name"]}'.").ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> ListAsync(Api api, TextWriter stdout)
     {
-        var keys = await api.SendAsync(HttpMethod.Get, "_admin/keys", null, RemoteJson.Default.ListKeyInfo) ?? [];
-        await stdout.WriteLineAsync(KeysTable.Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "LIMITS"));
+        var keys = await api.SendAsync(HttpMethod.Get, "_admin/keys", null, RemoteJson.Default.ListKeyInfo).ConfigureAwait(false) ?? [];
+        await stdout.WriteLineAsync(KeysTable.Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "LIMITS")).ConfigureAwait(false);
         foreach (var k in keys)
+        {
             await stdout.WriteLineAsync(KeysTable.Row(k.Name, k.Prefix, KeysTable.Time(k.CreatedAt), k.LastUsedAt is { } u ? KeysTable.Time(u) : "never", KeysTable.Status(k),
-                KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth)));
+                KeysLimits.Describe(k.RequestsPerMinute, k.TokensPerDay, k.UsdPerDay, k.UsdPerMonth))).ConfigureAwait(false);
+        }
+
         return 0;
     }
 
     private static async Task<int> LimitsAsync(Api api, Dictionary<string, string> o, TextWriter stdout, TextWriter stderr)
     {
         var name = o.GetValueOrDefault("name");
-        if (!ProxyKeys.IsValidName(name)) return await FailAsync(stderr, "a valid key name is required: --name NAME.");
-        var keys = await api.SendAsync(HttpMethod.Get, "_admin/keys", null, RemoteJson.Default.ListKeyInfo) ?? [];
-        if (keys.Find(k => k.Name == name) is not { } current) return await FailAsync(stderr, $"no key named '{name}'.");
-        if (!KeysLimits.TryApply(o, KeysLimits.Of(current), allowNone: true, out var limits)) return await FailAsync(stderr, KeysLimits.Error);
-        var updated = await api.SendAsync(HttpMethod.Put, $"_admin/keys/{Uri.EscapeDataString(name!)}/limits", JsonContent.Create(limits, RemoteJson.Default.KeyLimits), RemoteJson.Default.KeyInfo);
-        await stdout.WriteLineAsync($"Limits of '{name}': {KeysLimits.Describe(updated!.RequestsPerMinute, updated.TokensPerDay, updated.UsdPerDay, updated.UsdPerMonth)}.");
+        if (!ProxyKeys.IsValidName(name)) return await FailAsync(stderr, "a valid key name is required: --name NAME.").ConfigureAwait(false);
+        var keys = await api.SendAsync(HttpMethod.Get, "_admin/keys", null, RemoteJson.Default.ListKeyInfo).ConfigureAwait(false) ?? [];
+        if (keys.Find(k => k.Name == name) is not { } current) return await FailAsync(stderr, $"no key named '{name}'.").ConfigureAwait(false);
+        if (!KeysLimits.TryApply(o, KeysLimits.Of(current), allowNone: true, out var limits)) return await FailAsync(stderr, KeysLimits.Error).ConfigureAwait(false);
+        var updated = await api.SendAsync(HttpMethod.Put, $"_admin/keys/{Uri.EscapeDataString(name!)}/limits", JsonContent.Create(limits, RemoteJson.Default.KeyLimits), RemoteJson.Default.KeyInfo).ConfigureAwait(false);
+        await stdout.WriteLineAsync($"Limits of '{name}': {KeysLimits.Describe(updated!.RequestsPerMinute, updated.TokensPerDay, updated.UsdPerDay, updated.UsdPerMonth)}.").ConfigureAwait(false);
         return 0;
     }
 
@@ -170,24 +170,24 @@ internal static class RemoteKeysCommand
     {
         var days = 1;
         if (o.TryGetValue("days", out var d) && (!int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out days) || days < 1))
-            return await FailAsync(stderr, "--days takes a positive integer.");
+            return await FailAsync(stderr, "--days takes a positive integer.").ConfigureAwait(false);
         var query = "_admin/usage?days=" + days.ToString(CultureInfo.InvariantCulture) + (o.TryGetValue("name", out var n) ? "&name=" + Uri.EscapeDataString(n) : "");
-        var rows = await api.SendAsync(HttpMethod.Get, query, null, RemoteJson.Default.ListUsageRow) ?? [];
-        await KeysTable.WriteUsageAsync(stdout, rows);
+        var rows = await api.SendAsync(HttpMethod.Get, query, null, RemoteJson.Default.ListUsageRow).ConfigureAwait(false) ?? [];
+        await KeysTable.WriteUsageAsync(stdout, rows).ConfigureAwait(false);
         return 0;
     }
 
     private static async Task<int> StatusAsync(Api api, TextWriter stdout)
     {
-        using var doc = await api.SendAsync(HttpMethod.Get, "_admin/status", null, RemoteJson.Default.JsonDocument);
+        using var doc = await api.SendAsync(HttpMethod.Get, "_admin/status", null, RemoteJson.Default.JsonDocument).ConfigureAwait(false);
         var root = doc!.RootElement;
         var backend = root.GetProperty("backend");
         var catalog = root.GetProperty("catalog");
         var reachable = backend.GetProperty("reachable");
-        await stdout.WriteLineAsync($"version     {root.GetProperty("version").GetString()}");
-        await stdout.WriteLineAsync($"auth mode   {root.GetProperty("auth_mode").GetString()}");
-        await stdout.WriteLineAsync($"backend     {(reachable.ValueKind == JsonValueKind.True ? "reachable" : reachable.ValueKind == JsonValueKind.False ? "unreachable (" + backend.GetProperty("last_error").GetString() + ")" : "not checked yet")}");
-        await stdout.WriteLineAsync($"models      {catalog.GetProperty("models").GetInt32()} (refreshed {(catalog.GetProperty("age_seconds").ValueKind == JsonValueKind.Number ? catalog.GetProperty("age_seconds").GetInt64() + " s ago" : "never")})");
+        await stdout.WriteLineAsync($"version     {root.GetProperty("version").GetString()}").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"auth mode   {root.GetProperty("auth_mode").GetString()}").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"backend     {(reachable.ValueKind == JsonValueKind.True ? "reachable" : reachable.ValueKind == JsonValueKind.False ? "unreachable (" + backend.GetProperty("last_error").GetString() + ")" : "not checked yet")}").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"models      {catalog.GetProperty("models").GetInt32()} (refreshed {(catalog.GetProperty("age_seconds").ValueKind == JsonValueKind.Number ? catalog.GetProperty("age_seconds").GetInt64() + " s ago" : "never")})").ConfigureAwait(false);
         return 0;
     }
 
@@ -211,7 +211,7 @@ internal static class RemoteKeysCommand
 
     private static async Task<int> FailAsync(TextWriter stderr, string message)
     {
-        await stderr.WriteLineAsync("error: " + message);
+        await stderr.WriteLineAsync("error: " + message).ConfigureAwait(false);
         return 1;
     }
 
@@ -225,10 +225,10 @@ internal static class RemoteKeysCommand
         public async Task<T?> SendAsync<T>(HttpMethod method, string path, HttpContent? content, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         {
             using var request = new HttpRequestMessage(method, path) { Content = content };
-            using var response = await http.SendAsync(request);
+            using var response = await http.SendAsync(request).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
-                return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync(type);
-            var message = await ErrorMessageAsync(response);
+                return response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync(type).ConfigureAwait(false);
+            var message = await ErrorMessageAsync(response).ConfigureAwait(false);
             throw new RemoteException(response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => "the deployment refused the admin key (401).",
@@ -242,7 +242,7 @@ internal static class RemoteKeysCommand
         {
             try
             {
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
                 return doc.RootElement.TryGetProperty("error", out var e) && e.TryGetProperty("message", out var m) ? m.GetString() : null;
             }
             catch (JsonException)
@@ -265,9 +265,9 @@ internal static class KeysTable
 
     public static async Task WriteUsageAsync(TextWriter stdout, IEnumerable<UsageRow> rows)
     {
-        await stdout.WriteLineAsync(Row("DAY", "NAME", "MODEL", "REQUESTS", "INPUT", "OUTPUT", "CACHED", "COST (USD)"));
+        await stdout.WriteLineAsync(Row("DAY", "NAME", "MODEL", "REQUESTS", "INPUT", "OUTPUT", "CACHED", "COST (USD)")).ConfigureAwait(false);
         foreach (var r in rows)
-            await stdout.WriteLineAsync(Row(r.Day, r.KeyName, r.Model, N(r.Requests), N(r.InputTokens), N(r.OutputTokens), N(r.CacheReadInputTokens), KeysLimits.Cost(r.CostUsd)));
+            await stdout.WriteLineAsync(Row(r.Day, r.KeyName, r.Model, N(r.Requests), N(r.InputTokens), N(r.OutputTokens), N(r.CacheReadInputTokens), KeysLimits.Cost(r.CostUsd))).ConfigureAwait(false);
     }
 }
 

@@ -1,8 +1,5 @@
 using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Endpoints;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

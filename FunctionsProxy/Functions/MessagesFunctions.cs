@@ -1,5 +1,4 @@
 using FunctionsProxy.Endpoints;
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

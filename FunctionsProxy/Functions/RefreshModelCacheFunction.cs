@@ -1,5 +1,4 @@
 using FunctionsProxy.Catalog;
-using FunctionsProxy.ModelFamilies;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +14,7 @@ public sealed partial class RefreshModelCacheFunction(IModelCatalogRefresher ref
     [Function("RefreshModelCache")]
     public async Task Run([TimerTrigger("%MODEL_REFRESH_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
     {
-        var result = await refresher.RefreshAsync(cancellationToken);
+        var result = await refresher.RefreshAsync(cancellationToken).ConfigureAwait(false);
         if (result.Succeeded) Refreshed(logger, result.ModelCount, result.RefreshedAt, timer.ScheduleStatus?.Next);
         else RefreshFailed(logger, result.Error, result.ModelCount);
     }

@@ -241,7 +241,7 @@ internal static class BenchRunner
         await Task.Delay(500);
         var before = proxy.Rss;
         var reset = proxy.ResetPeak();
-        long sampled = before;
+        var sampled = before;
         using var stop = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {

@@ -91,8 +91,10 @@ internal sealed class ChildProcess : IDisposable
         try
         {
             foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+            {
                 if (line.StartsWith(key, StringComparison.Ordinal))
                     return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
         }
         catch (IOException) { }
         return -1;

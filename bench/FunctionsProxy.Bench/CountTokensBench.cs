@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tokens;
-using FunctionsProxy.Translation;
 
 namespace FunctionsProxy.Bench;
 
@@ -22,9 +20,14 @@ internal static class CountTokensBench
         Measure(counter, "warm-up", "text", "a", 4, print: false);
         Console.WriteLine($"{"string",-22} {"where",-10} {"KB",6} {"tokens",8} {"cpu ms",9} {"µs/KB",8}");
         foreach (var (name, unit) in new[] { ("backslashes", "\\\\"), ("letter a", "a"), ("digits", "7"), ("emoji", "😀"), ("base64-like", "Zm9vYmFy+/"), ("quotes", "\\\"") })
+        {
             foreach (var where in new[] { "tool-input", "text" })
+            {
                 for (var kb = 25; kb <= maxKb; kb *= 2)
                     Measure(counter, name, where, unit, kb, print: true);
+            }
+        }
+
         return 0;
     }
 

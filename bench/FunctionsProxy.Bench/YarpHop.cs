@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Yarp.ReverseProxy.Configuration;
 
 namespace FunctionsProxy.Bench;

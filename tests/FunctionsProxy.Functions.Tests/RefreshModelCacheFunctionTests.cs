@@ -1,6 +1,5 @@
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Hosting;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
@@ -21,8 +20,10 @@ public sealed class RefreshModelCacheFunctionTests
         upstream.On("/v1/models", _ => Reply.Json("""{"data":[{"id":"org/Model-A","created":1752000000,"max_model_len":8192},{"id":"org/Model-B","created":1753000000}]}"""));
         var settings = new Dictionary<string, string?>
         {
-            ["CHUTES_BASE_URL"] = upstream.BaseUrl, ["CHUTES_API_KEY"] = "server-key",
-            ["STORAGE_CONNECTION_STRING"] = Azurite.ConnectionString, ["SCHEMA_CACHE_TABLE"] = Azurite.UniqueTable("schemas"),
+            ["CHUTES_BASE_URL"] = upstream.BaseUrl,
+            ["CHUTES_API_KEY"] = "server-key",
+            ["STORAGE_CONNECTION_STRING"] = Azurite.ConnectionString,
+            ["SCHEMA_CACHE_TABLE"] = Azurite.UniqueTable("schemas"),
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 

@@ -66,11 +66,13 @@ public sealed class InfrastructureTests
     public void No_output_carries_a_secret()
     {
         foreach (var template in new[] { BicepTemplate.Main, BicepTemplate.Resources })
-        foreach (var (name, output) in template["outputs"]!.AsObject())
         {
-            var value = output!["value"]!.ToJsonString();
-            foreach (var forbidden in new[] { "backendApiKey", "proxyAdminKey", "listKeys", "secrets", "ConnectionString" })
-                Assert.False(value.Contains(forbidden, StringComparison.OrdinalIgnoreCase), $"output {name} references {forbidden}: {value}");
+            foreach (var (name, output) in template["outputs"]!.AsObject())
+            {
+                var value = output!["value"]!.ToJsonString();
+                foreach (var forbidden in new[] { "backendApiKey", "proxyAdminKey", "listKeys", "secrets", "ConnectionString" })
+                    Assert.False(value.Contains(forbidden, StringComparison.OrdinalIgnoreCase), $"output {name} references {forbidden}: {value}");
+            }
         }
     }
 

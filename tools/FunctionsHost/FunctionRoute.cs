@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FunctionsProxy.Tools.FunctionsHost.Rpc;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
 
 namespace FunctionsProxy.Tools.FunctionsHost;

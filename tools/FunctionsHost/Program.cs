@@ -35,8 +35,11 @@ foreach (var file in new[] { Path.Combine(app, "local.settings.json"), Path.Comb
     if (!File.Exists(file)) continue;
     using var doc = JsonDocument.Parse(File.ReadAllText(file));
     if (doc.RootElement.TryGetProperty("Values", out var values))
+    {
         foreach (var p in values.EnumerateObject())
             if (Environment.GetEnvironmentVariable(p.Name) is null) settings.TryAdd(p.Name, p.Value.GetString() ?? "");
+    }
+
     break;
 }
 settings.TryAdd("AZURE_FUNCTIONS_ENVIRONMENT", "Development");

@@ -34,7 +34,10 @@ internal static class WorkerProcess
             "--functions-request-id", Guid.NewGuid().ToString(),
             // Always passed: a missing value would become a 0-byte limit in the worker.
             "--functions-grpc-max-message-length", int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }) start.ArgumentList.Add(a);
+        })
+        {
+            start.ArgumentList.Add(a);
+        }
 
         if (!options.InheritEnvironment)
         {

@@ -31,12 +31,14 @@ public sealed class AdminApiTests
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         await using (var without = await ProxyServer.StartAsync(upstream, ConsoleHost.Settings(adminKey: null)))
+        {
             foreach (var path in new[] { "/_admin/", "/_admin", "/_admin/assets/console.js", "/_admin/status" })
             {
                 using var r = await without.Client.GetAsync(path);
                 Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
                 Assert.Equal("not_found_error", JsonNode.Parse(await r.Content.ReadAsStringAsync())!["error"]!["type"]!.GetValue<string>());
             }
+        }
 
         await using var proxy = await ProxyServer.StartAsync(upstream, ConsoleHost.Settings());
         using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = proxy.BaseAddress };

@@ -5,7 +5,6 @@ using System.Net;
 using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Tests.Infrastructure;
 using PuppeteerSharp;
-using PuppeteerSharp.Media;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Catalog;
-using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Tests.Infrastructure;
 using Xunit;
 
@@ -208,7 +207,9 @@ public sealed class CatalogTests
         const string key = "cpk_backend_secret_for_schemas_0123456789";
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?>
         {
-            ["CHUTES_API_KEY"] = key, ["MODEL_MAP"] = """{"haiku":"tiny/NoTools-1B"}""", ["TOOL_NAME_MAP"] = """{"Bash":"shell"}""",
+            ["CHUTES_API_KEY"] = key,
+            ["MODEL_MAP"] = """{"haiku":"tiny/NoTools-1B"}""",
+            ["TOOL_NAME_MAP"] = """{"Bash":"shell"}""",
         }, u => WithListing(u));
         var text = await f.Proxy.Client.GetStringAsync("/_schemas");
         var body = JsonNode.Parse(text)!;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
 using Xunit;
@@ -58,8 +57,11 @@ public sealed class CountTokensTests
         Azurite.Storage();
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?>
         {
-            ["PROXY_AUTH"] = "keys", ["CHUTES_API_KEY"] = "server", ["STORAGE_CONNECTION_STRING"] = Azurite.ConnectionString,
-            ["PROXY_KEYS_TABLE"] = Azurite.UniqueTable("keys"), ["PROXY_USAGE_TABLE"] = Azurite.UniqueTable("usage"),
+            ["PROXY_AUTH"] = "keys",
+            ["CHUTES_API_KEY"] = "server",
+            ["STORAGE_CONNECTION_STRING"] = Azurite.ConnectionString,
+            ["PROXY_KEYS_TABLE"] = Azurite.UniqueTable("keys"),
+            ["PROXY_USAGE_TABLE"] = Azurite.UniqueTable("usage"),
         });
         var (status, json) = await Count(f, """{"model":"m","messages":[{"role":"user","content":"foo"}]}""");
         Assert.Equal(HttpStatusCode.Unauthorized, status);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Anthropic;
 using Anthropic.Models.Messages;
 using Anthropic.Models.Models;

@@ -313,7 +313,9 @@ public sealed class FallbackTests
 
         using var response = await proxy.PostMessagesAsync(new JsonObject
         {
-            ["model"] = id, ["max_tokens"] = 10, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
+            ["model"] = id,
+            ["max_tokens"] = 10,
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "hi" }),
         }.ToJsonString());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

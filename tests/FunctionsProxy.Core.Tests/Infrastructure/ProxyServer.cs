@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
 using System.Text;
 using FunctionsProxy.Local;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsProxy.Tests.Infrastructure;

@@ -111,7 +111,11 @@ public sealed class RequestMutator(int seed)
                     block["type"] = Pick(["fancy_block_2031", "TEXT", "", "image ", "tool_use\u0000"]);
                     Applied.Add($"{path}.type: unknown value");
                 }
-                else goto case 0;
+                else
+                {
+                    goto case 0;
+                }
+
                 break;
             case 6:
                 Set(parent, key, index, Raw(Pick<byte[]>([
@@ -138,7 +142,11 @@ public sealed class RequestMutator(int seed)
                     obj[marker] = WrongTyped(obj[existing]);
                     Applied.Add($"{path}: duplicate key {existing}");
                 }
-                else goto case 0;
+                else
+                {
+                    goto case 0;
+                }
+
                 break;
             case 9:
                 var depth = Pick([40, 200, 300, 2000]);

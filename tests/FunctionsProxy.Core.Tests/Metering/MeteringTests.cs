@@ -1,7 +1,5 @@
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Metering;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Tests.Team;

@@ -43,8 +43,10 @@ public sealed class ContentDemultiplexerTests
         {
             var expected = RecordingSink.Run(content).Events;
             for (var i = 0; i <= content.Length; i++)
+            {
                 for (var j = i; j <= content.Length; j++)
                     Assert.True(expected.SequenceEqual(RecordingSink.Run(RecordingSink.Cut(content, i, j)).Events), $"split at {i},{j} of {content}");
+            }
         }
     }
 
@@ -110,8 +112,10 @@ public sealed class ContentDemultiplexerTests
             Assert.Equal(expected, RecordingSink.Run(content, window: window).Events);
             Assert.Equal(expected, RecordingSink.Run(content.Select(c => c.ToString()), window: window).Events);
             for (var i = 0; i <= content.Length; i++)
+            {
                 for (var j = i; j <= content.Length; j++)
                     Assert.True(expected.SequenceEqual(RecordingSink.Run(RecordingSink.Cut(content, i, j), window: window).Events), $"split at {i},{j}");
+            }
         }
     }
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FunctionsProxy.Anthropic;
-using FunctionsProxy.Catalog;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
 using FunctionsProxy.Tests.Infrastructure;

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using FunctionsProxy.Catalog;
 using FunctionsProxy.ModelFamilies;
 using Xunit;
 

@@ -92,7 +92,9 @@ public sealed class StreamErrorTests
         await upstream.DisposeAsync();
         await using var proxy = await ProxyServer.StartAsync(new Dictionary<string, string?>
         {
-            ["urls"] = "http://127.0.0.1:0", [SettingNames.BaseUrl] = deadUrl, [SettingNames.ApiKey] = "",
+            ["urls"] = "http://127.0.0.1:0",
+            [SettingNames.BaseUrl] = deadUrl,
+            [SettingNames.ApiKey] = "",
         });
 
         using var response = await proxy.PostMessagesAsync(ProxyFixture.Request());

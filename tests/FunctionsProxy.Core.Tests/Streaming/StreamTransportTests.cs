@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Tests.Infrastructure;

@@ -4,7 +4,6 @@ using FunctionsProxy.Errors;
 using FunctionsProxy.Metering;
 using FunctionsProxy.Pricing;
 using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,8 +1,5 @@
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;

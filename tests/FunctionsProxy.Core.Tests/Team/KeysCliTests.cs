@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using FunctionsProxy.Local.Cli;
-using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
-using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,6 @@
-using System.Net.Sockets;
-using Azure.Data.Tables;
 using FunctionsProxy.Metering;
-using FunctionsProxy.Security;
 using FunctionsProxy.Storage;
 using FunctionsProxy.Team;
-using FunctionsProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

@@ -4,9 +4,7 @@ using System.Text.Json.Nodes;
 using FunctionsProxy.Endpoints;
 using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Tokens;
-using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Tokens;

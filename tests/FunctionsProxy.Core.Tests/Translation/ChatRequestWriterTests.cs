@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Catalog;
-using FunctionsProxy.Configuration;
 using FunctionsProxy.Errors;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.Translation;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using FunctionsProxy.Anthropic;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
 using FunctionsProxy.Tests.Infrastructure;

@@ -56,7 +56,10 @@ internal sealed class AzuriteHttps : IAsyncDisposable
             "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent",
             "--oauth", "basic", "--cert", certificate.CertificatePemPath, "--key", certificate.KeyPemPath,
-        }) start.ArgumentList.Add(a);
+        })
+        {
+            start.ArgumentList.Add(a);
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + executable);
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();

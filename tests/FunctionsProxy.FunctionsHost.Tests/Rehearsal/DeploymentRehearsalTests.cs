@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Core;
@@ -42,18 +41,18 @@ public sealed class DeploymentRehearsalTests
     {
         // Azure's public names, as Azure reports them for the template's resources, served on loopback: the storage
         // account, the vault, and Application Insights' endpoints for the component's connection string.
-        const string Account = "stsample";
-        const string VaultHost = "kv-sample.vault.azure.net";
+        const string account = "stsample";
+        const string vaultHost = "kv-sample.vault.azure.net";
         string[] telemetryHosts = ["dc.services.visualstudio.com", "rt.services.visualstudio.com"];
-        string[] storageHosts = [$"{Account}.blob.core.windows.net", $"{Account}.queue.core.windows.net", $"{Account}.table.core.windows.net"];
-        using var certificate = LoopbackCertificate.Create([VaultHost, .. telemetryHosts, .. storageHosts]);
-        await using var azurite = await AzuriteHttps.StartAsync(BicepTemplate.RepoRoot, certificate, Account);
+        string[] storageHosts = [$"{account}.blob.core.windows.net", $"{account}.queue.core.windows.net", $"{account}.table.core.windows.net"];
+        using var certificate = LoopbackCertificate.Create([vaultHost, .. telemetryHosts, .. storageHosts]);
+        await using var azurite = await AzuriteHttps.StartAsync(BicepTemplate.RepoRoot, certificate, account);
         await using var identity = await ManagedIdentityEndpoint.StartAsync(SampleAzure.IdentityClientId);
         await using var vault = await KeyVaultStandIn.StartAsync(certificate, SampleAzure.IdentityClientId, new Dictionary<string, string>());
         await using var ingestion = await IngestionStandIn.StartAsync(certificate);
         await using var backend = await ScriptedUpstream.StartAsync();
         var routes = telemetryHosts.ToDictionary(h => h + ":443", _ => ingestion.Port);
-        routes[VaultHost + ":443"] = vault.Port;
+        routes[vaultHost + ":443"] = vault.Port;
         routes[storageHosts[0] + ":443"] = azurite.BlobPort;
         routes[storageHosts[1] + ":443"] = azurite.QueuePort;
         routes[storageHosts[2] + ":443"] = azurite.TablePort;
@@ -63,7 +62,7 @@ public sealed class DeploymentRehearsalTests
         var environment = SampleAzure.Environment(("PROXY_ADMIN_KEY", AdminKey), ("BACKEND_BASE_URL", backend.BaseUrl));
         var deployed = SampleAzure.Provision(environment);
         var settings = deployed.AppSettings;
-        Assert.Equal($"https://{VaultHost}/", settings["KEYVAULT_URI"]);
+        Assert.Equal($"https://{vaultHost}/", settings["KEYVAULT_URI"]);
         Assert.Equal($"https://{storageHosts[2]}/", settings["STORAGE_TABLE_ENDPOINT"]);
         Assert.Equal(backend.BaseUrl, settings["CHUTES_BASE_URL"]);
         Assert.Equal(SampleAzure.IdentityClientId, settings["AZURE_CLIENT_ID"]);

@@ -52,9 +52,18 @@ internal sealed class ManagedIdentityEndpoint : IAsyncDisposable
         var clientId = context.Request.Query["client_id"].ToString();
         int status;
         IResult result;
-        if (context.Request.Headers["X-IDENTITY-HEADER"] != Header) (status, result) = (401, Results.Json(new { error = "invalid_request", error_description = "missing X-IDENTITY-HEADER" }, statusCode: 401));
-        else if (context.Request.Query["api-version"] != "2019-08-01" || resource.Length == 0) (status, result) = (400, Results.Json(new { error = "invalid_request" }, statusCode: 400));
-        else if (clientId != _clientId) (status, result) = (400, Results.Json(new { error = "invalid_request", error_description = $"no identity with client id '{clientId}' is assigned" }, statusCode: 400));
+        if (context.Request.Headers["X-IDENTITY-HEADER"] != Header)
+        {
+            (status, result) = (401, Results.Json(new { error = "invalid_request", error_description = "missing X-IDENTITY-HEADER" }, statusCode: 401));
+        }
+        else if (context.Request.Query["api-version"] != "2019-08-01" || resource.Length == 0)
+        {
+            (status, result) = (400, Results.Json(new { error = "invalid_request" }, statusCode: 400));
+        }
+        else if (clientId != _clientId)
+        {
+            (status, result) = (400, Results.Json(new { error = "invalid_request", error_description = $"no identity with client id '{clientId}' is assigned" }, statusCode: 400));
+        }
         else
         {
             var expires = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();

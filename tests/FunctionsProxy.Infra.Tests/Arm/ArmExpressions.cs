@@ -130,8 +130,14 @@ internal sealed class ArmExpressions(JsonObject template, IReadOnlyDictionary<st
         {
             Skip();
             JsonNode? value;
-            if (text[_at] == '\'') value = JsonValue.Create(ReadString());
-            else if (char.IsDigit(text[_at]) || text[_at] == '-') value = JsonValue.Create(ReadNumber());
+            if (text[_at] == '\'')
+            {
+                value = JsonValue.Create(ReadString());
+            }
+            else if (char.IsDigit(text[_at]) || text[_at] == '-')
+            {
+                value = JsonValue.Create(ReadNumber());
+            }
             else
             {
                 var name = ReadIdentifier();
@@ -159,7 +165,10 @@ internal sealed class ArmExpressions(JsonObject template, IReadOnlyDictionary<st
                     Expect(']');
                     value = (index is JsonValue iv && iv.TryGetValue<int>(out var i) ? value?[i] : value?[Str(index)])?.DeepClone();
                 }
-                else return value;
+                else
+                {
+                    return value;
+                }
             }
         }
 
@@ -171,7 +180,10 @@ internal sealed class ArmExpressions(JsonObject template, IReadOnlyDictionary<st
             {
                 if (text[_at] == '\'' && _at + 1 < text.Length && text[_at + 1] == '\'') { sb.Append('\''); _at += 2; }
                 else if (text[_at] == '\'') { _at++; return sb.ToString(); }
-                else sb.Append(text[_at++]);
+                else
+                {
+                    sb.Append(text[_at++]);
+                }
             }
         }
 

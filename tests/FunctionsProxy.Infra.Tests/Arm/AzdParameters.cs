@@ -56,7 +56,10 @@ internal static class AzdParameters
                 sb.Append(JsonEncodedText.Encode(value ?? "", System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString());
                 i = end + 1;
             }
-            else sb.Append(text[i++]);
+            else
+            {
+                sb.Append(text[i++]);
+            }
         }
         return sb.ToString();
     }

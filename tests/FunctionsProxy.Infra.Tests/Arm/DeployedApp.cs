@@ -4,7 +4,7 @@ namespace FunctionsProxy.Infra.Tests.Arm;
 
 /// <summary>
 /// The function app as <c>azd provision</c> would configure it: main.bicep compiled to ARM, main.parameters.json
-/// resolved against an azd environment, every expression evaluated. <paramref name="azure"/> supplies what Azure itself
+/// resolved against an azd environment, every expression evaluated. The <c>azure</c> argument supplies what Azure itself
 /// provides (<c>reference()</c> results by resource type).
 /// </summary>
 internal sealed class DeployedApp
