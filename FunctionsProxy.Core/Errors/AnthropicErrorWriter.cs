@@ -1,19 +1,19 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using FunctionsProxy.Security;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FunctionsProxy.Errors;
 
 /// <summary>Writes <c>{"type":"error","error":{"type","message"},"request_id"}</c> with its status and headers. The
-/// message passes <see cref="SecretScrubber"/> here, whatever produced it.</summary>
+/// message passes the registered <see cref="IErrorMessageScrubber"/> (the secret scrubber) here, whatever produced it.</summary>
 public static class AnthropicErrorWriter
 {
     public static async Task WriteAsync(HttpContext context, ProxyError error, CancellationToken cancellationToken = default)
     {
         var response = context.Response;
         if (response.HasStarted) return; // the status is fixed; streaming code reports through an SSE error event instead
-        error = SecretScrubber.From(context).Scrub(error, context);
+        if (context.RequestServices?.GetService<IErrorMessageScrubber>() is { } scrubber) error = scrubber.Scrub(error, context);
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
         if (error.RetryAfter is { } retryAfter) response.Headers["retry-after"] = retryAfter;

@@ -2,6 +2,7 @@ using FunctionsProxy.AdminConsole;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Endpoints;
+using FunctionsProxy.Errors;
 using FunctionsProxy.Fallback;
 using FunctionsProxy.Metering;
 using FunctionsProxy.ModelFamilies;
@@ -33,6 +34,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddFunctionsProxyTeam(configuration);
         services.AddFunctionsProxyAdminConsole();
         services.TryAddSingleton<SecretScrubber>();
+        services.TryAddSingleton<IErrorMessageScrubber>(sp => sp.GetRequiredService<SecretScrubber>());
         services.AddSingleton<IValidateOptions<TeamOptions>>(new TeamHostOptionsValidator(configuration));
         services.TryAddSingleton<IBackendKeyProvider, ConfiguredBackendKeyProvider>();
         services.AddFunctionsProxySecrets(configuration);

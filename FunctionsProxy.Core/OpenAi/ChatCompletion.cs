@@ -28,8 +28,8 @@ public sealed class ChatCompletion
     [JsonPropertyName("code")] public JsonElement? Code { get; set; }
 
     /// <summary>Set instead of every other member for a text-only stream delta recognised from its bytes (the relay's
-    /// fast path, <see cref="Streaming.TextDeltaChunk"/>); never set by deserialization.</summary>
-    [JsonIgnore] public Streaming.TextDelta? Text { get; internal set; }
+    /// fast path, <see cref="TextDeltaChunk"/>); never set by deserialization.</summary>
+    [JsonIgnore] public TextDelta? Text { get; internal set; }
 }
 
 public sealed class ChatChoice

@@ -24,7 +24,7 @@ namespace FunctionsProxy.Security;
 /// <see cref="TailLength"/> characters (the rest of the word around them goes too), and in masks that keep a few of its
 /// characters (<c>sk-…****1234</c>, <c>abcdef12****</c>). Runs on error paths only, never per stream chunk.
 /// </remarks>
-public sealed class SecretScrubber
+public sealed class SecretScrubber : IErrorMessageScrubber
 {
     public const string Redacted = "[redacted]";
 

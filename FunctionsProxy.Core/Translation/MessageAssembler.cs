@@ -7,7 +7,6 @@ using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
-using FunctionsProxy.Streaming;
 using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 

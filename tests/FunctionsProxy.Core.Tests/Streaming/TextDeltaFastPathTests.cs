@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.ModelFamilies;
+using FunctionsProxy.OpenAi;
 using FunctionsProxy.Streaming;
 using FunctionsProxy.Translation;
 using Xunit;

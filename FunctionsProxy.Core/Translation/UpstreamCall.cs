@@ -4,9 +4,9 @@ using FunctionsProxy.Buffers;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.ModelFamilies;
-using FunctionsProxy.Translation;
+using FunctionsProxy.Upstream;
 
-namespace FunctionsProxy.Upstream;
+namespace FunctionsProxy.Translation;
 
 /// <summary>One request's translation and send, repeatable for the corrected-model and fallback-key retries.</summary>
 internal sealed class UpstreamCall(UpstreamClient upstream, MessagesRequest request, IToolNameMapper toolNames, ProxyOptions options, int requestBytes)

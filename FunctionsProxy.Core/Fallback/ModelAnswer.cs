@@ -1,6 +1,6 @@
 using FunctionsProxy.Catalog;
 
-namespace FunctionsProxy.Upstream;
+namespace FunctionsProxy.Fallback;
 
 /// <summary>The backend response a request is answered from (success or the last model's error), the model that gave
 /// it, and how the chain got there.</summary>

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using FunctionsProxy.Errors;
 using FunctionsProxy.OpenAi;
-using FunctionsProxy.Streaming;
+using FunctionsProxy.Upstream;
 using Microsoft.AspNetCore.Http;
 
-namespace FunctionsProxy.Upstream;
+namespace FunctionsProxy.Streaming;
 
 /// <summary>The shape of a backend's 2xx answer: an SSE stream, or one JSON completion read whole.</summary>
 public static class UpstreamAnswer

@@ -4,11 +4,12 @@ using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
 using FunctionsProxy.Diagnostics;
 using FunctionsProxy.Errors;
-using FunctionsProxy.Fallback;
+using FunctionsProxy.Translation;
+using FunctionsProxy.Upstream;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FunctionsProxy.Upstream;
+namespace FunctionsProxy.Fallback;
 
 /// <summary>
 /// Sends a request down its <see cref="ModelPlan"/>: each model with the same retries a single model gets (the casing

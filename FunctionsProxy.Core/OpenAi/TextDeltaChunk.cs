@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace FunctionsProxy.Streaming;
+namespace FunctionsProxy.OpenAi;
 
 /// <summary>Which field of a text-only stream delta carried the text.</summary>
 internal enum TextDeltaField
