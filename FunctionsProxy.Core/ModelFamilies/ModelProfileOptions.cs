@@ -21,35 +21,10 @@ public sealed class ModelProfileOptions
 
     /// <summary>Parses the <c>MODEL_PROFILES</c> value; problems are added to <paramref name="errors"/> naming the variable.</summary>
     public static List<ModelProfileRule> Parse(string json, List<string> errors)
-    {
-        var rules = new List<ModelProfileRule>();
-        const string name = SettingNames.ModelProfiles;
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            errors.Add($"{name} is not valid JSON ({e.Message}).");
-            return rules;
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add($"{name} must be a JSON object of model-id pattern → profile fields, e.g. {{\"*kimi-k2*\":{{\"send_reasoning_back\":true}}}}.");
-                return rules;
-            }
-            foreach (var rule in doc.RootElement.EnumerateObject())
-            {
-                if (string.IsNullOrWhiteSpace(rule.Name)) { errors.Add($"{name}: a pattern must not be empty."); continue; }
-                if (rule.Value.ValueKind != JsonValueKind.Object) { errors.Add($"{name}: the value for \"{rule.Name}\" must be an object of profile fields."); continue; }
-                if (ParseProfile(rule.Name, rule.Value, errors) is { } profile) rules.Add(new ModelProfileRule(rule.Name, profile));
-            }
-        }
-        return rules;
-    }
+        => PatternObjectSetting.Parse(SettingNames.ModelProfiles, json,
+            "a JSON object of model-id pattern → profile fields, e.g. {\"*kimi-k2*\":{\"send_reasoning_back\":true}}", "pattern",
+            pattern => $"{SettingNames.ModelProfiles}: the value for \"{pattern}\" must be an object of profile fields.",
+            (pattern, fields) => ParseProfile(pattern, fields, errors) is { } profile ? new ModelProfileRule(pattern, profile) : null, errors);
 
     private static ModelProfile? ParseProfile(string pattern, JsonElement fields, List<string> errors)
     {

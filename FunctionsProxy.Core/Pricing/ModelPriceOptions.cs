@@ -27,54 +27,34 @@ public sealed class ModelPriceOptions
 
     /// <summary>Parses a <c>MODEL_PRICES</c> value; problems are added to <paramref name="errors"/> naming the variable.</summary>
     public static List<ModelPriceRule> Parse(string json, List<string> errors)
+        => PatternObjectSetting.Parse(SettingNames.ModelPrices, json,
+            "a JSON object of backend model id → {\"input\":USD per 1M tokens,\"output\":…,\"cache_read\":…}", "model id",
+            id => $"{SettingNames.ModelPrices} \"{id}\" must be an object {{\"input\":N,\"output\":N,\"cache_read\":N?}}.",
+            (id, fields) => ParsePrice(id, fields, errors), errors);
+
+    private static ModelPriceRule? ParsePrice(string id, JsonElement fields, List<string> errors)
     {
-        const string name = SettingNames.ModelPrices;
-        var rules = new List<ModelPriceRule>();
-        JsonDocument doc;
-        try
+        var where = $"{SettingNames.ModelPrices} \"{id}\"";
+        decimal? input = null, output = null, cacheRead = null;
+        var ok = true;
+        foreach (var f in fields.EnumerateObject())
         {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            errors.Add($"{name} is not valid JSON ({e.Message}).");
-            return rules;
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            if (f.Value.ValueKind != JsonValueKind.Number || !f.Value.TryGetDecimal(out var v) || v < 0)
             {
-                errors.Add($"{name} must be a JSON object of backend model id → {{\"input\":USD per 1M tokens,\"output\":…,\"cache_read\":…}}.");
-                return rules;
+                errors.Add($"{where}: {f.Name} must be a non-negative number (USD per 1M tokens).");
+                ok = false;
+                continue;
             }
-            foreach (var rule in doc.RootElement.EnumerateObject())
+            switch (f.Name)
             {
-                var where = $"{name} \"{rule.Name}\"";
-                if (string.IsNullOrWhiteSpace(rule.Name)) { errors.Add($"{name}: a model id must not be empty."); continue; }
-                if (rule.Value.ValueKind != JsonValueKind.Object) { errors.Add($"{where} must be an object {{\"input\":N,\"output\":N,\"cache_read\":N?}}."); continue; }
-                decimal? input = null, output = null, cacheRead = null;
-                var ok = true;
-                foreach (var f in rule.Value.EnumerateObject())
-                {
-                    if (f.Value.ValueKind != JsonValueKind.Number || !f.Value.TryGetDecimal(out var v) || v < 0)
-                    {
-                        errors.Add($"{where}: {f.Name} must be a non-negative number (USD per 1M tokens).");
-                        ok = false;
-                        continue;
-                    }
-                    switch (f.Name)
-                    {
-                        case "input": input = v; break;
-                        case "output": output = v; break;
-                        case "cache_read": cacheRead = v; break;
-                        default: errors.Add($"{where}: unknown field \"{f.Name}\" (input, output, cache_read)."); ok = false; break;
-                    }
-                }
-                if (ok && (input is null || output is null)) { errors.Add($"{where} needs both input and output."); ok = false; }
-                if (ok) rules.Add(new ModelPriceRule(rule.Name, new ModelPrice(input!.Value, output!.Value, cacheRead)));
+                case "input": input = v; break;
+                case "output": output = v; break;
+                case "cache_read": cacheRead = v; break;
+                default: errors.Add($"{where}: unknown field \"{f.Name}\" (input, output, cache_read)."); ok = false; break;
             }
         }
-        return rules;
+        if (ok && (input is null || output is null)) { errors.Add($"{where} needs both input and output."); ok = false; }
+        return ok ? new ModelPriceRule(id, new ModelPrice(input!.Value, output!.Value, cacheRead)) : null;
     }
 }
 

@@ -79,7 +79,7 @@ public sealed class StreamPropertyTests
         {
             var assembler = new MessageAssembler(sink, "claude-x", new ToolNameMapper(new Dictionary<string, string>()), null, 100);
             assembler.Start();
-            await using var body = new RandomReadStream(Encoding.UTF8.GetBytes(sse.ToString()), r);
+            await using var body = new ChoppedReadStream(Encoding.UTF8.GetBytes(sse.ToString()), r, maxRead: 7);
             await foreach (var chunk in UpstreamChunkReader.ReadAsync(body, CancellationToken.None)) assembler.Accept(chunk);
             assembler.Complete();
         }
@@ -169,30 +169,5 @@ public sealed class StreamPropertyTests
             if (r.Next(3) == 0) { yield return current.ToString(); current.Clear(); }
         }
         if (current.Length > 0) yield return current.ToString();
-    }
-
-    /// <summary>A body whose reads return 1–7 bytes at a time, as a slow network would.</summary>
-    private sealed class RandomReadStream(byte[] data, Random random) : Stream
-    {
-        private int _position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => data.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer)
-        {
-            var n = Math.Min(Math.Min(buffer.Length, random.Next(1, 8)), data.Length - _position);
-            data.AsSpan(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -4,6 +4,7 @@ using FunctionsProxy.Anthropic;
 using FunctionsProxy.ModelFamilies;
 using FunctionsProxy.OpenAi;
 using FunctionsProxy.Streaming;
+using FunctionsProxy.Tests.Infrastructure;
 using FunctionsProxy.Translation;
 using Xunit;
 
@@ -41,7 +42,7 @@ public sealed class TextDeltaFastPathTests
         {
             var assembler = new MessageAssembler(sink, "claude-x", new ToolNameMapper(new Dictionary<string, string>()), null, 100, profile: profile);
             assembler.ContinueStarted("msg_fixed");
-            await using Stream body = splits is null ? new MemoryStream(sse) : new SplitReadStream(sse, splits);
+            await using Stream body = splits is null ? new MemoryStream(sse) : new ChoppedReadStream(sse, splits, maxRead: 9);
             await foreach (var chunk in UpstreamChunkReader.ReadAsync(body, null, reuseTextChunks: fast, CancellationToken.None))
             {
                 if (chunk.Text is not null) fastChunks++;
@@ -225,30 +226,5 @@ public sealed class TextDeltaFastPathTests
             else sb.Append(c);
         }
         return sb.Append('"').ToString();
-    }
-
-    /// <summary>A body whose reads return 1–9 bytes at a time (UTF-8 characters and escapes cut across reads).</summary>
-    private sealed class SplitReadStream(byte[] data, Random random) : Stream
-    {
-        private int _position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => data.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer)
-        {
-            var n = Math.Min(Math.Min(buffer.Length, random.Next(1, 10)), data.Length - _position);
-            data.AsSpan(_position, n).CopyTo(buffer);
-            _position += n;
-            return n;
-        }
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
