@@ -20,7 +20,7 @@ internal sealed class CatalogRefreshService(IModelCatalogRefresher refresher, IB
         do
         {
             var result = await refresher.RefreshAsync(stoppingToken).ConfigureAwait(false);
-            logger.LogDebug("Catalog refresh: {Succeeded} {Count} models {Error}", result.Succeeded, result.ModelCount, result.Error);
+            LocalLog.CatalogRefreshed(logger, result.Succeeded, result.ModelCount, result.Error);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

@@ -91,7 +91,7 @@ public sealed class ModelCatalog(ModelDiscovery discovery, ISchemaCacheStore sto
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Reading the model schema cache ({Store}) failed: {Reason}", store.Kind, e.GetType().Name);
+                CatalogLog.CacheReadFailed(logger, store.Kind, e.GetType().Name);
             }
         }
 
@@ -102,14 +102,14 @@ public sealed class ModelCatalog(ModelDiscovery discovery, ISchemaCacheStore sto
             var snapshot = new CatalogSnapshot(models.OrderBy(m => m.Id, StringComparer.Ordinal).ToArray(), time.GetUtcNow(), "discovery");
             _snapshot = snapshot;
             LastError = null;
-            logger.LogInformation("Model discovery found {Count} models", snapshot.Models.Count);
+            CatalogLog.Discovered(logger, snapshot.Models.Count);
             try
             {
                 await store.SaveAsync(snapshot, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Writing the model schema cache ({Store}) failed: {Reason}", store.Kind, e.GetType().Name);
+                CatalogLog.CacheWriteFailed(logger, store.Kind, e.GetType().Name);
             }
             return snapshot;
         }
@@ -123,7 +123,7 @@ public sealed class ModelCatalog(ModelDiscovery discovery, ISchemaCacheStore sto
                 OperationCanceledException => "timed out",
                 _ => "unreadable model listing",
             };
-            logger.LogWarning("Model discovery failed ({Reason}); keeping {Count} known models", LastError, _snapshot?.Models.Count ?? 0);
+            CatalogLog.DiscoveryFailed(logger, LastError, _snapshot?.Models.Count ?? 0);
             return _snapshot;
         }
     }

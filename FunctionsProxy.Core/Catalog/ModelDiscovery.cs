@@ -49,7 +49,7 @@ public sealed class ModelDiscovery(UpstreamClient upstream, ILogger<ModelDiscove
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or IOException)
         {
-            logger.LogDebug("Model detail for {Model} unavailable: {Reason}", model.Id, e.GetType().Name);
+            CatalogLog.DetailUnavailable(logger, model.Id, e.GetType().Name);
             return model;
         }
         finally

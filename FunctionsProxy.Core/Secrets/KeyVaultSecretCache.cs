@@ -80,8 +80,7 @@ public sealed class KeyVaultSecretCache(SecretClient client, string secretName, 
         catch (Exception e) when (e is RequestFailedException or Azure.Identity.AuthenticationFailedException or HttpRequestException)
         {
             var status = e is RequestFailedException r ? r.Status : 0;
-            logger.LogWarning("Reading Key Vault secret {SecretName} failed (status {Status}, {Reason}); {Fallback}",
-                secretName, status, e.GetType().Name, _value is null ? "no value yet" : "keeping the last good value");
+            SecretsLog.ReadFailed(logger, secretName, status, e.GetType().Name, _value is null ? "no value yet" : "keeping the last good value");
             // Try again soon rather than on every request.
             _readAt = time.GetUtcNow() - refreshInterval + TimeSpan.FromSeconds(Math.Min(30, refreshInterval.TotalSeconds));
         }

@@ -63,10 +63,10 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
             if (!await store.ReplaceAsync(existing, record, cancellationToken).ConfigureAwait(false))
                 return TeamResult<CreatedKey>.Fail(409, $"the key '{request.Name}' changed meanwhile; try again.");
             cache.Invalidate(existing.KeyId);
-            logger.LogInformation("Created proxy key {KeyName} ({KeyPrefix}) in place of the revoked {OldKeyPrefix}", record.Name, record.DisplayPrefix, existing.DisplayPrefix);
+            TeamLog.ReplacedRevoked(logger, record.Name, record.DisplayPrefix, existing.DisplayPrefix);
             return TeamResult<CreatedKey>.Ok(Created(record, key));
         }
-        logger.LogInformation("Created proxy key {KeyName} ({KeyPrefix})", record.Name, record.DisplayPrefix);
+        TeamLog.Created(logger, record.Name, record.DisplayPrefix);
         return TeamResult<CreatedKey>.Ok(Created(record, key));
     }
 
@@ -94,7 +94,7 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (!await store.UpdateAsync(updated, cancellationToken).ConfigureAwait(false))
             return TeamResult<KeyInfo>.Fail(409, $"the key '{name}' changed meanwhile; try again.");
         cache.Invalidate(current.KeyId);
-        logger.LogInformation("Changed the limits of proxy key {KeyName}", name);
+        TeamLog.LimitsChanged(logger, name);
         return TeamResult<KeyInfo>.Ok(Info(updated));
     }
 
@@ -118,7 +118,7 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (!await store.RevokeAsync(current, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             return TeamResult<bool>.Fail(409, $"the key '{name}' changed meanwhile; try again.");
         cache.Invalidate(current.KeyId);
-        logger.LogInformation("Revoked proxy key {KeyName}", name);
+        TeamLog.Revoked(logger, name);
         return TeamResult<bool>.Ok(true);
     }
 
@@ -133,7 +133,7 @@ public sealed class KeyManager(IProxyKeyStore store, IUsageStore usage, KeyLooku
         if (!await store.ReplaceAsync(current, replacement, cancellationToken).ConfigureAwait(false))
             return TeamResult<CreatedKey>.Fail(409, $"the key '{name}' changed meanwhile; try again.");
         cache.Invalidate(current.KeyId);
-        logger.LogInformation("Rotated proxy key {KeyName} ({KeyPrefix})", name, replacement.DisplayPrefix);
+        TeamLog.Rotated(logger, name, replacement.DisplayPrefix);
         return TeamResult<CreatedKey>.Ok(Created(replacement, key));
     }
 

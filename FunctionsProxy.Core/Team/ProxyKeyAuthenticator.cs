@@ -34,7 +34,7 @@ internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quota
 
         if (await quotas.CheckAsync(record, cancellationToken).ConfigureAwait(false) is { } quota)
         {
-            logger.LogInformation("Key {KeyName} refused by quota: {Reason}", record.Name, quota.Message);
+            TeamLog.RefusedByQuota(logger, record.Name, quota.Message);
             return ClientAuthResult.Fail(quota);
         }
         TouchLastUsed(record);
@@ -43,7 +43,7 @@ internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quota
 
     private ClientAuthResult Refused(string reason)
     {
-        logger.LogInformation("Proxy key refused ({Reason})", reason);
+        TeamLog.Refused(logger, reason);
         return ClientAuthResult.Fail(ProxyError.Authentication("Invalid proxy key."));
     }
 
@@ -58,7 +58,7 @@ internal sealed class ProxyKeyAuthenticator(KeyLookupCache keys, QuotaGate quota
         _ = Task.Run(async () =>
         {
             try { await store.TouchAsync(record, now, CancellationToken.None).ConfigureAwait(false); }
-            catch (Exception e) { logger.LogWarning("Last-used time of key {KeyName} not saved: {Reason}", record.Name, e.Message); }
+            catch (Exception e) { TeamLog.LastUsedNotSaved(logger, record.Name, e.Message); }
         });
     }
 }

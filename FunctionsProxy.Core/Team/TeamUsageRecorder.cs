@@ -27,7 +27,7 @@ internal sealed class TeamUsageRecorder(IUsageStore store, QuotaGate quotas, Tim
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("Usage of key {KeyName} for model {Model} could not be recorded: {Reason}", name, model, e.Message);
+            TeamLog.UsageNotRecorded(logger, name, model, e.Message);
         }
     }
 }

@@ -33,7 +33,7 @@ public sealed class BackendTokenCounter(UpstreamClient upstream, IOptions<ProxyO
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or IOException or Errors.ProxyErrorException)
         {
-            logger.LogDebug("Backend tokenize unavailable ({Reason}); counting locally", e.GetType().Name);
+            TokensLog.BackendUnavailable(logger, e.GetType().Name);
             return null;
         }
     }
