@@ -1,5 +1,7 @@
+using FunctionsProxy.Configuration;
 using FunctionsProxy.Errors;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace FunctionsProxy.Hosting;
@@ -8,9 +10,10 @@ namespace FunctionsProxy.Hosting;
 /// Refuses what a browser page or an oversized request could do to a proxy that holds a backend key, before any
 /// authentication or backend call: an <c>Origin</c> not listed in <c>PROXY_ALLOWED_ORIGINS</c> (403), a POST body
 /// that is not JSON (415; a page's <c>text/plain</c> "simple request" needs no CORS preflight), and header blocks
-/// above <see cref="MaxRequestHeaderBytes"/> (431).
+/// above <see cref="MaxRequestHeaderBytes"/> (431). A refused request's body is read before the answer
+/// (<see cref="RequestBodyDrain"/>), so that a forwarding proxy sees it.
 /// </summary>
-internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigins origins)
+internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigins origins, IOptions<ProxyOptions> options)
 {
     /// <summary>The proxy's own header limit (Kestrel's default). Kestrel's hard limit sits above it so that the
     /// proxy, not Kestrel's bare answer, replies to the usual oversized requests.</summary>
@@ -21,24 +24,30 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
         var request = context.Request;
         if (HeaderBytes(request.Headers) > MaxRequestHeaderBytes)
         {
-            return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status431RequestHeaderFieldsTooLarge, ErrorTypes.InvalidRequest,
-                $"The request headers exceed {MaxRequestHeaderBytes} bytes."), context.RequestAborted);
+            return RefuseAsync(context, new ProxyError(StatusCodes.Status431RequestHeaderFieldsTooLarge, ErrorTypes.InvalidRequest,
+                $"The request headers exceed {MaxRequestHeaderBytes} bytes."));
         }
 
         var origin = request.Headers.Origin;
         if (origin.Count > 0 && !(origin.Count == 1 && (origins.Contains(origin[0]) || IsAdminConsoleCall(request, origin[0]))))
         {
-            return AnthropicErrorWriter.WriteAsync(context, ProxyError.Permission(
-                "Requests from web pages are refused: this Origin is not listed in PROXY_ALLOWED_ORIGINS."), context.RequestAborted);
+            return RefuseAsync(context, ProxyError.Permission(
+                "Requests from web pages are refused: this Origin is not listed in PROXY_ALLOWED_ORIGINS."));
         }
 
         if (HttpMethods.IsPost(request.Method) && HasBody(request) && !IsJson(request.ContentType))
         {
-            return AnthropicErrorWriter.WriteAsync(context, new ProxyError(StatusCodes.Status415UnsupportedMediaType, ErrorTypes.InvalidRequest,
-                "The request body must be sent with Content-Type: application/json."), context.RequestAborted);
+            return RefuseAsync(context, new ProxyError(StatusCodes.Status415UnsupportedMediaType, ErrorTypes.InvalidRequest,
+                "The request body must be sent with Content-Type: application/json."));
         }
 
         return next(context);
+    }
+
+    private async Task RefuseAsync(HttpContext context, ProxyError error)
+    {
+        await RequestBodyDrain.DrainAsync(context, options.Value.MaxRequestBodyBytes).ConfigureAwait(false);
+        await AnthropicErrorWriter.WriteAsync(context, error, context.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>

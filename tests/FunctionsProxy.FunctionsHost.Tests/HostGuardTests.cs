@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Tests.Infrastructure;
@@ -121,6 +123,33 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         var (status, _, body) = await BothAsync(() => Post("/v1/messages", new StringContent(Hi, Encoding.UTF8, "text/plain")));
         Assert.Equal(415, status);
         Assert.Equal("invalid_request_error", body["error"]!["type"]!.GetValue<string>());
+        Assert.Equal("The request body must be sent with Content-Type: application/json.", body["error"]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_refusal_reaches_a_client_that_sends_its_body_for_longer_than_Kestrels_drain_window()
+    {
+        // The guard answers without needing the body. The host forwards with HttpClient over HTTP/1.1, which reads no
+        // answer until it has sent the whole body; Kestrel waits only 5 s for an unread body after the answer, then
+        // drops the connection, so a body still arriving by then (a slow link, a loaded machine) used to turn the
+        // 415 into a failed forward (500). Raw bytes: HttpClient cannot be told to pace a body. ~650 B/s stays well
+        // above Kestrel's minimum body data rate (240 B/s) even when a loaded machine stretches the pauses.
+        var text = new string('x', 4000);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, hosts.Functions.Address.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: client-key\r\nConnection: close\r\n"
+            + $"Content-Type: text/plain\r\nContent-Length: {text.Length}\r\n\r\n"));
+        for (var sent = 0; sent < text.Length; sent += 100)
+        {
+            await Task.Delay(150);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(text.Substring(sent, 100)));
+        }
+
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("HTTP/1.1 415 Unsupported Media Type", answer.Split("\r\n")[0]);
+        var body = JsonNode.Parse(answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..])!;
         Assert.Equal("The request body must be sent with Content-Type: application/json.", body["error"]!["message"]!.GetValue<string>());
     }
 

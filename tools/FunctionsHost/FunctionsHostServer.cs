@@ -90,6 +90,7 @@ public sealed class FunctionsHostServer : IAsyncDisposable
             timeout.CancelAfter(options.StartTimeout);
             var exited = worker.WaitForExitAsync(timeout.Token);
             var first = await Task.WhenAny(channel.Ready, exited, Task.Delay(Timeout.Infinite, timeout.Token).ContinueWith(_ => { }, TaskScheduler.Default));
+            ct.ThrowIfCancellationRequested();
             if (first != channel.Ready)
                 throw new InvalidOperationException(worker.HasExited ? $"the worker exited with code {worker.ExitCode} before loading its functions" : "the worker did not load its functions in time");
             var functions = (await channel.Ready).Select(m => FunctionRoute.From(m, routePrefix)).OrderBy(f => f.Precedence).ToArray();

@@ -276,12 +276,25 @@ public sealed class StreamWaitTests(ITestOutputHelper output)
     [Fact]
     public async Task An_orphan_think_close_within_the_hold_back_time_still_makes_a_thinking_block()
     {
-        await using var h = await ProxyFixture.StartMappedAsync(new() { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Instruct-2507"}""" });
-        h.Upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("The user greets"))
-            .Delay(TimeSpan.FromMilliseconds(100))
+        // The host's clock is a FakeTimeProvider and the backend pauses on a gate: the close comes 1 ms inside the
+        // hold-back time however slow the machine is.
+        var clock = new FakeTimeProvider();
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        await using var proxy = await ProxyServer.StartAsync(upstream, new Dictionary<string, string?> { [SettingNames.ModelMap] = """{"sonnet":"Qwen/Qwen3-235B-A22B-Instruct-2507"}""" },
+            b => b.Services.AddSingleton<TimeProvider>(clock));
+        var more = new TaskCompletionSource();
+        upstream.Enqueue(Reply.Sse(Chunks.Role(), Chunks.Content("The user greets"))
+            .WaitFor(more.Task)
             .Data(Chunks.Content(" me.</think>\n\nHi!")).Data(Chunks.Finish("stop")).Data(Chunks.Usage(12, 6)).Data(Chunks.Done));
 
-        var r = await h.StreamAsync();
+        await using var s = await OpenAsync(proxy, ProxyFixture.Request());
+        var start = await s.NextAsync();
+        // The start of the reasoning is held, not sent as text, up to the last moment of the hold-back time.
+        await s.AssertNothingWithinAsync(TimeSpan.FromMilliseconds(300));
+        clock.Advance(global::FunctionsProxy.ModelFamilies.ModelProfileTable.PlainAnswerHoldBack - TimeSpan.FromMilliseconds(1));
+        await s.AssertNothingWithinAsync(TimeSpan.FromMilliseconds(300));
+        more.SetResult();
+        var r = Parse(start + await s.RestAsync());
 
         r.AssertWellFormed();
         Assert.Equal(
