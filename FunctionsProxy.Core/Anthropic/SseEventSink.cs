@@ -95,12 +95,24 @@ public sealed class SseEventSink : IAnthropicEventSink, IDisposable
 
     private void Delta(int index, ReadOnlySpan<byte> deltaType, ReadOnlySpan<byte> field, ReadOnlySpan<char> value)
     {
+        var w = BeginDelta(index, deltaType);
+        w.WriteString(field, value);
+        EndDelta(w);
+    }
+
+    /// <summary>A <c>content_block_delta</c> frame up to its delta's value: the caller writes that one field.</summary>
+    private Utf8JsonWriter BeginDelta(int index, ReadOnlySpan<byte> deltaType)
+    {
         var w = Begin("event: content_block_delta\ndata: "u8);
         w.WriteString("type"u8, "content_block_delta"u8);
         w.WriteNumber("index"u8, index);
         w.WriteStartObject("delta"u8);
         w.WriteString("type"u8, deltaType);
-        w.WriteString(field, value);
+        return w;
+    }
+
+    private void EndDelta(Utf8JsonWriter w)
+    {
         w.WriteEndObject();
         End();
     }
@@ -120,14 +132,9 @@ public sealed class SseEventSink : IAnthropicEventSink, IDisposable
     {
         if (Encoder.FindFirstCharacterToEncodeUtf8(utf8) >= 0)
         {
-            var w = Begin("event: content_block_delta\ndata: "u8);
-            w.WriteString("type"u8, "content_block_delta"u8);
-            w.WriteNumber("index"u8, index);
-            w.WriteStartObject("delta"u8);
-            w.WriteString("type"u8, deltaType);
+            var w = BeginDelta(index, deltaType);
             w.WriteString(field, utf8);
-            w.WriteEndObject();
-            End();
+            EndDelta(w);
             return;
         }
         var length = DeltaHead.Length + 11 + DeltaMiddle.Length + typeAndField.Length + 3 + utf8.Length + DeltaTail.Length;

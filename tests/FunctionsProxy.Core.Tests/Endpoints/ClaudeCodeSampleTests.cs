@@ -6,7 +6,7 @@ using Xunit;
 
 namespace FunctionsProxy.Tests.Endpoints;
 
-/// <summary>Captured Claude Code and SDK requests (shared/reference/samples) go through the proxy as sent.</summary>
+/// <summary>Captured Claude Code and SDK requests (Samples/, described in docs/samples.md) go through the proxy as sent.</summary>
 public sealed class ClaudeCodeSampleTests
 {
     private static JsonNode Sample(string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", name)))!;
