@@ -63,14 +63,42 @@ internal sealed class SseRelay(SseResponder responder, MessageAssembler assemble
             var chunks = UpstreamChunkReader.ReadAsync(stream, end, reuseTextChunks: true, idle.Token).GetAsyncEnumerator(idle.Token);
             await using (chunks.ConfigureAwait(false))
             {
-                while (await NextAsync(chunks, ct).ConfigureAwait(false))
+                // Chunks that are already buffered are written in one batch under one hold of the write gate.
+                var inBatch = false;
+                try
                 {
-                    idle.Reset();
-                    await responder.WriteAsync(static s =>
+                    while (true)
                     {
-                        s.Assembler.Accept(s.Chunk);
-                        s.HoldBack.AfterChunk(s.Assembler);
-                    }, (Assembler: assembler, Chunk: chunks.Current, HoldBack: holdBack), flush: false, ct).ConfigureAwait(false);
+                        var next = chunks.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            if (inBatch)
+                            {
+                                inBatch = false;
+                                await responder.EndBatchAsync(ct).ConfigureAwait(false);
+                            }
+                            if (!await WaitAsync(next, ct).ConfigureAwait(false)) break;
+                        }
+                        else if (!await next.ConfigureAwait(false))
+                        {
+                            break;
+                        }
+                        if (!inBatch)
+                        {
+                            await responder.BeginBatchAsync(ct).ConfigureAwait(false);
+                            inBatch = true;
+                        }
+                        idle.Reset();
+                        await responder.WriteInBatchAsync(static s =>
+                        {
+                            s.Assembler.Accept(s.Chunk);
+                            s.HoldBack.AfterChunk(s.Assembler);
+                        }, (Assembler: assembler, Chunk: chunks.Current, HoldBack: holdBack), ct).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (inBatch) responder.LeaveBatch();
                 }
             }
             // Cut off (neither finish_reason nor [DONE]): an error event, never message_stop with end_turn; tool calls
@@ -79,13 +107,11 @@ internal sealed class SseRelay(SseResponder responder, MessageAssembler assemble
         }
     }
 
-    /// <summary>The next chunk. When the backend has nothing more already buffered, the events written so far are
-    /// flushed first: chunks that arrived together leave in one network write, a chunk followed by a pause leaves at
-    /// once (no added latency).</summary>
-    private async ValueTask<bool> NextAsync(IAsyncEnumerator<ChatCompletion> chunks, CancellationToken ct)
+    /// <summary>Waits for the next chunk once the backend has nothing more buffered; the events written so far were
+    /// flushed first, so chunks that arrived together leave in one network write and a chunk followed by a pause
+    /// leaves at once (no added latency).</summary>
+    private async ValueTask<bool> WaitAsync(ValueTask<bool> next, CancellationToken ct)
     {
-        var next = chunks.MoveNextAsync();
-        if (next.IsCompleted) return await next.ConfigureAwait(false);
         await responder.FlushAsync(ct).ConfigureAwait(false);
         if (!holdBack.IsRunning(assembler)) return await next.ConfigureAwait(false);
         // Text is held back for an orphan </think>: when the hold-back's time runs out first, it goes out without

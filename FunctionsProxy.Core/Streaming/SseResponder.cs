@@ -1,4 +1,6 @@
+using System.Buffers;
 using FunctionsProxy.Anthropic;
+using FunctionsProxy.Buffers;
 using FunctionsProxy.Errors;
 using FunctionsProxy.Security;
 using Microsoft.AspNetCore.Http;
@@ -15,6 +17,9 @@ namespace FunctionsProxy.Streaming;
 internal sealed class SseResponder : IAsyncDisposable
 {
     private readonly HttpResponse _response;
+    // Events are written here and copied into the response pipe once per flush: Kestrel's pipe writer takes a lock
+    // on every Advance, and a stream writes one to three events per upstream chunk.
+    private readonly PooledBufferWriter _pending = new(4 * 1024);
     private readonly SseEventSink _sink;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeSpan _pingInterval;
@@ -26,7 +31,7 @@ internal sealed class SseResponder : IAsyncDisposable
     public SseResponder(HttpContext context, TimeSpan pingInterval, TimeProvider time)
     {
         _response = context.Response;
-        _sink = new SseEventSink(_response.BodyWriter);
+        _sink = new SseEventSink(_pending);
         _pingInterval = pingInterval;
         _time = time;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -77,6 +82,35 @@ internal sealed class SseResponder : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes the write gate for a run of chunks the backend already delivered: each chunk of the run is then
+    /// written with <see cref="WriteInBatchAsync"/> without a gate of its own (two lock round trips and an async call
+    /// per chunk otherwise). End the run with <see cref="EndBatchAsync"/> before waiting for the backend, or
+    /// <see cref="LeaveBatch"/> when it ends otherwise.</summary>
+    public Task BeginBatchAsync(CancellationToken cancellationToken) => _gate.WaitAsync(cancellationToken);
+
+    /// <summary>Runs <paramref name="produce"/> inside a batch; flushes only when the stream ended or much is pending.</summary>
+    public ValueTask WriteInBatchAsync<TState>(Action<TState> produce, TState state, CancellationToken cancellationToken)
+    {
+        produce(state);
+        return _sink.Ended || PendingIsLarge() ? FlushPendingAsync(cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Sends what the batch wrote and lets the pinger in again.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushPendingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Leaves a batch without flushing (the next write, or the stream's end, flushes).</summary>
+    public void LeaveBatch() => _gate.Release();
+
     /// <summary>Sends the events written without a flush (the caller found the backend has nothing more buffered).</summary>
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
@@ -95,11 +129,7 @@ internal sealed class SseResponder : IAsyncDisposable
     /// <summary>Unflushed bytes that force a flush even while the backend keeps data coming.</summary>
     internal const int MaxUnflushedBytes = 32 * 1024;
 
-    private bool PendingIsLarge()
-    {
-        var writer = _response.BodyWriter;
-        return writer.CanGetUnflushedBytes ? writer.UnflushedBytes >= MaxUnflushedBytes : _sink.PendingEvents >= 64;
-    }
+    private bool PendingIsLarge() => _pending.WrittenCount >= MaxUnflushedBytes;
 
     /// <summary>The terminal <c>error</c> event; its message passes <see cref="SecretScrubber"/> like every error body.</summary>
     public ValueTask WriteErrorAsync(ProxyError error, CancellationToken cancellationToken)
@@ -110,6 +140,8 @@ internal sealed class SseResponder : IAsyncDisposable
         var n = _sink.TakePendingEvents();
         if (n == 0) return;
         EventsWritten += n;
+        _response.BodyWriter.Write(_pending.WrittenSpan);
+        _pending.Clear();
         var result = await _response.BodyWriter.FlushAsync(cancellationToken).ConfigureAwait(false);
         // The client is gone: stop now rather than keep the backend generating into the void.
         if (result.IsCompleted)
@@ -133,7 +165,10 @@ internal sealed class SseResponder : IAsyncDisposable
                 var due = _pingInterval - _time.GetElapsedTime(Volatile.Read(ref _lastWrite));
                 if (due > TimeSpan.Zero)
                 {
-                    await Task.Delay(due, _time, cancellationToken).ConfigureAwait(false);
+                    // Every stream ends by cancelling this wait: suppressed, not thrown, as an exception per stream
+                    // request was a measurable share of a stream's CPU time.
+                    await Task.Delay(due, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (cancellationToken.IsCancellationRequested) return;
                     continue;
                 }
                 await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -166,6 +201,7 @@ internal sealed class SseResponder : IAsyncDisposable
         if (_pinger is not null) await _pinger.ConfigureAwait(false);
         _stop.Dispose();
         _sink.Dispose();
+        _pending.Dispose();
         _gate.Dispose();
     }
 }
