@@ -37,6 +37,14 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
     || echo "Chromium could not be installed: the browser tests will fail."
 fi
 
+# The NativeAOT test publishes the local host with scripts/publish-local-aot.sh, which links with clang.
+if ! compgen -c clang | grep -qE '^clang(-[0-9]+)?$'; then
+  echo "Installing clang (apt) for the NativeAOT local host test ..."
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clang; } >/dev/null 2>&1 \
+    || echo "clang could not be installed: the NativeAOT test will fail."
+fi
+
 log="$(mktemp)"
 dotnet test FunctionsProxy.sln --nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

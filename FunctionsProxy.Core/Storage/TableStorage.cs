@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Azure.Data.Tables;
 using Azure.Identity;
 using FunctionsProxy.Configuration;
@@ -22,6 +23,16 @@ public sealed class TableStorage
     /// <summary>Null when no storage is configured (the local host then keeps everything in memory or in files).</summary>
     public static TableStorage? FromConfiguration(IConfiguration configuration)
     {
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            // The NativeAOT build of the local host: the Table Storage client binds its models by reflection and makes
+            // generic types at run time, which fails there on the first read or write. Refuse at start instead.
+            foreach (var setting in new[] { SettingNames.StorageConnectionString, SettingNames.StorageTableEndpoint })
+            {
+                if (configuration[setting] is { Length: > 0 })
+                    throw Invalid(setting, "cannot be used by the native (NativeAOT) build of the local host: Table Storage needs the JIT build (dotnet run -c Release --project FunctionsProxy.Local).");
+            }
+        }
         if (configuration[SettingNames.StorageConnectionString] is { Length: > 0 } connectionString)
         {
             try

@@ -27,13 +27,16 @@ internal sealed class ChildProcess : IDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts this bench program in another role.</summary>
-    public static ChildProcess StartSelf(string name, int port, params string[] roleArgs)
+    public static ChildProcess StartSelf(string name, int port, params string[] roleArgs) => StartSelf(name, port, new Dictionary<string, string>(), roleArgs);
+
+    /// <summary>As above, with extra environment variables for the child.</summary>
+    public static ChildProcess StartSelf(string name, int port, IDictionary<string, string> env, params string[] roleArgs)
     {
         var self = typeof(BenchRunner).Assembly.Location;
         var host = Environment.ProcessPath!;
         var useDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
         var args = useDotnet ? new[] { self }.Concat(roleArgs) : roleArgs;
-        return Start(name, port, host, args, new Dictionary<string, string>());
+        return Start(name, port, host, args, env);
     }
 
     public static ChildProcess Start(string name, int port, string fileName, IEnumerable<string> args, IDictionary<string, string> env)
