@@ -3,7 +3,7 @@
 #   scripts/publish-local-aot.sh [OUTPUT_DIR]          default: .artifacts/local-aot
 #   CHUTES_API_KEY=cpk_... .artifacts/local-aot/FunctionsProxy.Local
 # Same settings, endpoints and `keys` CLI as `dotnet run -c Release --project FunctionsProxy.Local`. Measured (bench/README.md):
-# about half the memory (~75 MB peak under load, ~45 MB idle) and 80 ms from start to the first answer, for 8-22 % more
+# about half the memory (~75 MB peak under load, ~45 MB idle) and 80 ms from start to the first answer, for 2-45 % more
 # CPU per request. Needs a C toolchain for the native link (clang, or gcc): Debian `apt-get install clang`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
