@@ -295,6 +295,7 @@ internal static class BenchRunner
         Console.WriteLine($"  model resolution through the catalog   {f.CatalogResolveUs,9:0.000} us   (without a catalog {f.PlainResolveUs:0.000} us)");
         Console.WriteLine($"  parse the Claude Code body             {f.ParseUs,9:0.0} us   {f.ParseBytes,8} B allocated   (JsonDocument + MessagesRequest; the JsonDocument alone {f.DocumentOnlyUs:0.0} us, one Utf8JsonReader pass {f.ReaderOnlyUs:0.0} us)");
         Console.WriteLine($"  translate it, capabilities known       {f.TranslateWithCapabilitiesUs,9:0.0} us   {f.TranslateBytes,8} B allocated   (without capabilities {f.TranslateWithoutUs:0.0} us; {f.UpstreamBytes} B written)");
+        Console.WriteLine($"  one pass: read every token, copy it    {f.OnePassCopyUs,9:0.0} us   (the least a translator without a DOM could cost; parse + translate today {f.ParseUs + f.TranslateWithCapabilitiesUs:0.0} us)");
         Console.WriteLine($"  relay the streamed answer (67 chunks)  {f.RelayStreamUs,9:0.0} us   {f.RelayStreamBytes,8} B allocated   (SSE reader + assembler + SSE sink; {f.RelayStreamOut} B of events)");
         Console.WriteLine($"  relay the JSON answer                  {f.RelayJsonUs,9:0.0} us   {f.RelayJsonBytes,8} B allocated   (completion + aggregator + message JSON)");
     }

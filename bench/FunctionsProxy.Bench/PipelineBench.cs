@@ -29,6 +29,7 @@ internal static class PipelineBench
         /// <summary>JsonDocument.Parse alone, and one Utf8JsonReader pass over the same bytes (the floor of any parse).</summary>
         public double DocumentOnlyUs { get; init; }
         public double ReaderOnlyUs { get; init; }
+        public double OnePassCopyUs { get; init; }
         public long TranslateBytes { get; init; }
 
         /// <summary>The bench upstream's streamed answer (67 chunks) relayed as Anthropic SSE: reader, assembler, sink.</summary>
@@ -90,6 +91,9 @@ internal static class PipelineBench
             var reader = new Utf8JsonReader(claudeCodeBody);
             while (reader.Read()) { }
         });
+        // The least a one-pass translator (no DOM) could cost: every token read once by a validating reader and copied
+        // to the writer as raw bytes, with no decision made about any of them.
+        var (onePass, _) = BestOf(rounds, translateOps, () => CopyTokens(claudeCodeBody, buffer));
         var (translateWith, translateBytes) = BestOf(rounds, translateOps, () => Translate(request, withCapabilities, options.Value, toolNames, buffer));
         var (translateWithout, _) = BestOf(rounds, translateOps, () => Translate(request, without, options.Value, toolNames, buffer));
         var upstreamWritten = buffer.WrittenCount;
@@ -105,6 +109,7 @@ internal static class PipelineBench
             ParseBytes = parseBytes,
             DocumentOnlyUs = documentOnly,
             ReaderOnlyUs = readerOnly,
+            OnePassCopyUs = onePass,
             TranslateBytes = translateBytes,
             RelayStreamUs = relayStream,
             RelayStreamBytes = relayStreamBytes,
@@ -147,6 +152,28 @@ internal static class PipelineBench
         buffer.Clear();
         using var writer = new Utf8JsonWriter(buffer, AnthropicJson.WriterOptions);
         new ChatRequestWriter(request, model, options.DropBillingHeader, toolNames).Write(writer, request.Stream);
+    }
+
+    /// <summary>Reads <paramref name="json"/> token by token and writes each one unchanged (strings and numbers as their raw
+    /// bytes): the floor of translating in one forward pass.</summary>
+    private static void CopyTokens(byte[] json, PooledBufferWriter buffer)
+    {
+        buffer.Clear();
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                case JsonTokenType.PropertyName: writer.WritePropertyName(reader.ValueSpan); break;
+                case JsonTokenType.String: writer.WriteRawValue(json.AsSpan((int)reader.TokenStartIndex, (int)(reader.BytesConsumed - reader.TokenStartIndex)), skipInputValidation: true); break;
+                default: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+            }
+        }
     }
 
     /// <summary>Microseconds per operation: the fastest of several rounds (the machine is shared; the minimum is the

@@ -167,16 +167,8 @@ public sealed class NativeAotLocalHostTests
             lock (log) throw new InvalidOperationException("the native local host did not become healthy: " + log);
         }
 
-        public static async Task<LocalProcess.Result> RunAsync(string exe, Dictionary<string, string> settings, params string[] args)
-        {
-            var start = Start(exe, settings);
-            foreach (var a in args) start.ArgumentList.Add(a);
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-            return new LocalProcess.Result(process.ExitCode, await stdout, await stderr);
-        }
+        public static Task<LocalProcess.Result> RunAsync(string exe, Dictionary<string, string> settings, params string[] args)
+            => LocalProcess.RunAsync(exe, settings, TimeSpan.FromMinutes(1), args);
 
         public Task<HttpResponseMessage> PostAsync(string path, string json, string apiKey = "client-key")
         {
@@ -186,15 +178,7 @@ public sealed class NativeAotLocalHostTests
             return _client.SendAsync(request);
         }
 
-        private static ProcessStartInfo Start(string exe, Dictionary<string, string> settings)
-        {
-            var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
-            var keep = new[] { "PATH", "HOME", "TMPDIR" };
-            foreach (var name in start.Environment.Keys.ToArray())
-                if (!keep.Contains(name, StringComparer.Ordinal)) start.Environment.Remove(name);
-            foreach (var (k, v) in settings) start.Environment[k] = v;
-            return start;
-        }
+        private static ProcessStartInfo Start(string exe, Dictionary<string, string> settings) => LocalProcess.Prepare(new ProcessStartInfo(exe), settings);
 
         private static int FreePort()
         {
