@@ -68,6 +68,9 @@ public sealed class RequestValidationTests
         { Body("""[{"role":"user","content":[{"type":"text","text":"cut emoji \ud83d"}]}]"""), "messages.0.content.0.text: String has a lone UTF-16 surrogate escape \\ud83d" },
         { Body(Assistant("""{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"command":"echo \udc00"}}""")), "messages.1.content.0.input.command: String has a lone UTF-16 surrogate escape \\udc00" },
         { Body("""[{"role":"user","content":"hi"}]""", ""","system":"\ud800\ud800" """), "system: String has a lone UTF-16 surrogate escape \\ud800" },
+        // Pairs as System.Text.Json writes them (upper case), a non-surrogate \uD7FF, an escaped backslash before "uD800",
+        // then a lone low half: only the last one is refused.
+        { Body("""[{"role":"user","content":[{"type":"text","text":"\uD83D\uDE00\uD83D\ude00 \uD7FF C:\\uD800 \uDC01"}]}]"""), "messages.0.content.0.text: String has a lone UTF-16 surrogate escape \\udc01" },
         // An escaped backslash, then a real lone surrogate escape (three backslashes in a row: the third opens \u).
         { Body("""[{"role":"user","content":[{"type":"text","text":"C:\\\ud83d and \\ud800"}]}]"""), "messages.0.content.0.text: String has a lone UTF-16 surrogate escape \\ud83d" },
         { Body("""[{"role":"user","content":"hi"}]""", ""","tools":[{"name":"a\udfff","input_schema":{}}]"""), "tools.0.name: String has a lone UTF-16 surrogate escape \\udfff" },
