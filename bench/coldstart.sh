@@ -2,7 +2,7 @@
 # Cold start of the published Functions app under the stand-in Functions host (tools/FunctionsHost): process start →
 # first JSON 200 and → first SSE event, worker and host RSS (median of --runs, default 3).
 #   bench/coldstart.sh                 the app as FunctionsProxy.csproj publishes it
-#   bench/coldstart.sh --compare       also variants: ReadyToRun off/on, TieredPGO off, TieredCompilation off
+#   bench/coldstart.sh --compare       also variants: ReadyToRun on, TieredPGO off, TieredCompilation off
 #   bench/coldstart.sh --runs 5
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +33,6 @@ publish() {  # publish NAME [msbuild properties...]
 publish as-built
 dotnet "$bench" coldstart --host-dll "$host" --app "$out/as-built" --runs "$runs"
 if [ "$compare" -eq 1 ]; then
-  publish no-r2r -p:PublishReadyToRun=false
-  dotnet "$bench" coldstart --host-dll "$host" --app "$out/no-r2r" --runs "$runs"
   publish r2r -p:PublishReadyToRun=true -r linux-x64 --self-contained false
   dotnet "$bench" coldstart --host-dll "$host" --app "$out/r2r" --runs "$runs"
   publish no-tiered-pgo -p:TieredPGO=false

@@ -30,15 +30,17 @@ if ! listening; then
 fi
 
 # The admin console's browser tests drive the system's Chromium (Debian packages; nothing downloads a browser).
-if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+# The tests look at /usr/bin/chromium unless CHROMIUM_PATH says otherwise: point them at the one on PATH.
+if [ -z "${CHROMIUM_PATH:-}" ] && command -v chromium >/dev/null 2>&1; then export CHROMIUM_PATH="$(command -v chromium)"; fi
+if [ -z "${CHROMIUM_PATH:-}" ]; then
   echo "Installing Chromium (apt) for the admin console's browser tests ..."
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 \
     || echo "Chromium could not be installed: the browser tests will fail."
 fi
 
-# The NativeAOT test publishes the local host with scripts/publish-local-aot.sh, which links with clang.
-if ! compgen -c clang | grep -qE '^clang(-[0-9]+)?$'; then
+# The NativeAOT test publishes the local host with scripts/publish-local-aot.sh, which links with clang (or gcc).
+if ! { compgen -c clang; compgen -c gcc; } | grep -qE '^(clang(-[0-9]+)?|gcc)$'; then
   echo "Installing clang (apt) for the NativeAOT local host test ..."
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq clang; } >/dev/null 2>&1 \

@@ -17,11 +17,15 @@ public static class CatalogServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ModelDiscovery>();
         services.AddSingleton<ISchemaCacheStore>(sp => sp.GetService<TableStorage>() is { } tables
-            ? new TableSchemaCacheStore(tables, configuration[SettingNames.SchemaCacheTable] is { Length: > 0 } t ? t : DefaultTable)
+            ? new TableSchemaCacheStore(tables, TableName(configuration))
             : new InMemorySchemaCacheStore());
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<IModelCatalogRefresher, ModelCatalogRefresher>();
         services.AddSingleton<IModelResolver, CatalogModelResolver>();
         return services;
     }
+
+    /// <summary>The schema-cache table (<c>SCHEMA_CACHE_TABLE</c>), shared with the model-health rows.</summary>
+    internal static string TableName(IConfiguration configuration)
+        => configuration[SettingNames.SchemaCacheTable] is { Length: > 0 } table ? table : DefaultTable;
 }

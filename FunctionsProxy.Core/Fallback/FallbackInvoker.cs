@@ -94,10 +94,10 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                         if (response!.IsSuccessStatusCode) breaker.ReportSuccess(model.UpstreamId);
                         else breaker.ReleaseProbe(model.UpstreamId); // a refusal the client caused says nothing about the model
                         FallbackLog.Served(logger, level, model.Requested, model.UpstreamId, tried, candidates.Count, plan.Route);
-                        return new ModelAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
+                        return new ModelAnswer(response, model, payload.WrittenCount);
                     }
                     breaker.ReportFailure(model.UpstreamId);
-                    var answer = response is null ? null : new ModelAnswer(response, model, payload.WrittenCount, tried, candidates.Count);
+                    var answer = response is null ? null : new ModelAnswer(response, model, payload.WrittenCount);
                     if (last)
                     {
                         failed?.Response.Dispose();

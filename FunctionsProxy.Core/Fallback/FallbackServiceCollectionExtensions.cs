@@ -21,7 +21,7 @@ public static class FallbackServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ModelCircuitBreaker>>(),
             sp.GetService<TableStorage>() is { } tables
-                ? new TableModelHealthStore(tables, configuration[SettingNames.SchemaCacheTable] is { Length: > 0 } t ? t : CatalogServiceCollectionExtensions.DefaultTable)
+                ? new TableModelHealthStore(tables, CatalogServiceCollectionExtensions.TableName(configuration))
                 : null));
         services.TryAddSingleton<ModelCandidatePlanner>();
         services.TryAddSingleton<FallbackInvoker>();

@@ -135,12 +135,8 @@ public sealed class ModelCircuitBreaker
         if (_store is null) return Task.CompletedTask;
         lock (_syncGate)
         {
-            if (_sync is not { IsCompleted: false })
-            {
-                _lastSync = _time.GetUtcNow();
-                _sync = Task.Run(ReadSharedAsync, CancellationToken.None);
-            }
-            return _sync.WaitAsync(cancellationToken);
+            if (_sync is not { IsCompleted: false }) StartSyncLocked();
+            return _sync!.WaitAsync(cancellationToken);
         }
     }
 
@@ -150,9 +146,15 @@ public sealed class ModelCircuitBreaker
         lock (_syncGate)
         {
             if (_sync is { IsCompleted: false } || _time.GetUtcNow() - _lastSync < SyncInterval) return;
-            _lastSync = _time.GetUtcNow();
-            _sync = Task.Run(ReadSharedAsync, CancellationToken.None);
+            StartSyncLocked();
         }
+    }
+
+    /// <summary>Starts a background read of the shared state; the caller holds <c>_syncGate</c>.</summary>
+    private void StartSyncLocked()
+    {
+        _lastSync = _time.GetUtcNow();
+        _sync = Task.Run(ReadSharedAsync, CancellationToken.None);
     }
 
     private async Task ReadSharedAsync()

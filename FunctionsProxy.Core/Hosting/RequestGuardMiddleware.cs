@@ -68,7 +68,8 @@ internal sealed class RequestGuardMiddleware(RequestDelegate next, AllowedOrigin
         return uri.Host.Equals(request.Host.Host, StringComparison.OrdinalIgnoreCase) && uri.Port == port;
     }
 
-    private static bool HasBody(HttpRequest request)
+    /// <summary>The request carries a body (a length above 0, or chunked).</summary>
+    internal static bool HasBody(HttpRequest request)
         => request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
 
     private static bool IsJson(string? contentType)

@@ -20,7 +20,6 @@ public sealed class ContentDemultiplexer
     private enum Mode { Start, Lead, Text, Think, Tool }
 
     private readonly MarkupKind[] _textMarkers;
-    private readonly bool _parseThinkTags;
     private readonly int _orphanWindow;
     private readonly ILogger? _logger;
     private readonly ToolParameterTypes? _parameterTypes;
@@ -46,7 +45,6 @@ public sealed class ContentDemultiplexer
     public ContentDemultiplexer(bool parseThinkTags, bool parseToolMarkup, int orphanCloseWindow, ILogger? logger = null, ToolParameterTypes? parameterTypes = null)
     {
         _parameterTypes = parameterTypes;
-        _parseThinkTags = parseThinkTags;
         _orphanWindow = Math.Max(0, orphanCloseWindow);
         _logger = logger;
         var markers = new List<MarkupKind>();

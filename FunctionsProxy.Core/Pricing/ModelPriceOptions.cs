@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using FunctionsProxy.Catalog;
 using FunctionsProxy.Configuration;
@@ -72,9 +71,4 @@ internal sealed class ModelPriceOptionsValidator : IValidateOptions<ModelPriceOp
 {
     public ValidateOptionsResult Validate(string? name, ModelPriceOptions options)
         => options.Errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(options.Errors);
-}
-
-internal static class PriceFormat
-{
-    public static string Usd(decimal? value) => value is { } v ? v.ToString("0.######", CultureInfo.InvariantCulture) : "-";
 }

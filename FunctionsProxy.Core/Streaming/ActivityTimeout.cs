@@ -13,7 +13,6 @@ namespace FunctionsProxy.Streaming;
 internal sealed class ActivityTimeout : IDisposable
 {
     private readonly CancellationTokenSource _source;
-    private readonly CancellationToken _client;
     private readonly ITimer _timer;
     private readonly TimeProvider _time;
     private long _lastActivity;
@@ -21,7 +20,6 @@ internal sealed class ActivityTimeout : IDisposable
     public ActivityTimeout(TimeSpan timeout, CancellationToken clientAborted, TimeProvider? time = null)
     {
         Timeout = timeout;
-        _client = clientAborted;
         _time = time ?? TimeProvider.System;
         _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         _lastActivity = _time.GetTimestamp();
@@ -32,9 +30,6 @@ internal sealed class ActivityTimeout : IDisposable
 
     /// <summary>Cancels the backend call; pass it to every upstream send and read.</summary>
     public CancellationToken Token => _source.Token;
-
-    /// <summary>The backend was silent too long (the client is still there).</summary>
-    public bool TimedOut => _source.IsCancellationRequested && !_client.IsCancellationRequested;
 
     /// <summary>The backend showed activity: the limit starts again.</summary>
     public void Reset() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());

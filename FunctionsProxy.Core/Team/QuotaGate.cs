@@ -70,7 +70,8 @@ public sealed class QuotaGate(IRequestCounter counter, IUsageStore usage, IOptio
         return sum;
     }
 
-    private static string Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+    /// <summary>A <c>retry-after</c> value: whole seconds, at least 1.</summary>
+    internal static string Seconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private sealed class DayTotal
     {

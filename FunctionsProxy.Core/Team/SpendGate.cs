@@ -13,8 +13,8 @@ namespace FunctionsProxy.Team;
 /// (<see cref="ModelPrices"/>); usage of a model without a known price costs nothing here, since its cost is unknown.
 /// Like tokens per day, a call is admitted while the spend is below the budget (the call that crosses it completes);
 /// later calls get 429 with <c>retry-after</c> = seconds to UTC midnight (day) or to the first of the next month.
-/// The totals are read from the usage store at most once per <see cref="TeamOptions.UsageCacheTtl"/> per key and
-/// instance, plus this instance's own recorded calls in between.
+/// Today's total is read from the usage store at most once per <see cref="TeamOptions.UsageCacheTtl"/> per key and
+/// instance (the month's earlier days once a day), plus this instance's own recorded calls in between.
 /// </summary>
 public sealed class SpendGate(IUsageStore usage, ModelPrices prices, IOptions<TeamOptions> options, TimeProvider time)
 {
@@ -52,31 +52,35 @@ public sealed class SpendGate(IUsageStore usage, ModelPrices prices, IOptions<Te
     private async ValueTask<(decimal Day, decimal Month)> SpendAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var day = UsageRow.DayOf(now);
-        if (_spend.TryGetValue(name, out var cached) && cached.DayKey == day && cached.Expires > now)
+        _spend.TryGetValue(name, out var cached);
+        if (cached is not null && cached.DayKey == day && cached.Expires > now)
             lock (cached) return (cached.Day, cached.Month);
-        // The month so far: one partition read per day of the month (at most 31, once per TTL and key).
+        // The earlier days of the month are read once per day and key (one partition per day, up to 30): rows are
+        // stamped with the day they are recorded on, so those days no longer change. Each refresh reads today only.
+        var earlier = cached is not null && cached.DayKey == day ? cached.EarlierDays : (decimal?)null;
         var first = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        var days = Enumerable.Range(0, now.UtcDateTime.Day).Select(i => UsageRow.DayOf(first.AddDays(i))).ToList();
+        var days = earlier is null ? Enumerable.Range(0, now.UtcDateTime.Day).Select(i => UsageRow.DayOf(first.AddDays(i))).ToList() : [day];
         var rows = await usage.QueryAsync(days, name, cancellationToken).ConfigureAwait(false);
-        decimal dayTotal = 0, monthTotal = 0;
+        decimal dayTotal = 0, earlierTotal = 0;
         foreach (var r in rows)
         {
             if (prices.Cost(r.Model, r.InputTokens, r.OutputTokens, r.CacheReadInputTokens) is not { } cost) continue;
-            monthTotal += cost;
             if (r.Day == day) dayTotal += cost;
+            else earlierTotal += cost;
         }
-        _spend[name] = new Spend { DayKey = day, Day = dayTotal, Month = monthTotal, Expires = now + options.Value.UsageCacheTtl };
-        return (dayTotal, monthTotal);
+        var earlierDays = earlier ?? earlierTotal;
+        _spend[name] = new Spend { DayKey = day, EarlierDays = earlierDays, Day = dayTotal, Month = earlierDays + dayTotal, Expires = now + options.Value.UsageCacheTtl };
+        return (dayTotal, earlierDays + dayTotal);
     }
 
     private static string Usd(decimal v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static string Seconds(DateTime until, DateTimeOffset now)
-        => Math.Max(1, (long)Math.Ceiling((new DateTimeOffset(until, TimeSpan.Zero) - now).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+    private static string Seconds(DateTime until, DateTimeOffset now) => QuotaGate.Seconds(new DateTimeOffset(until, TimeSpan.Zero) - now);
 
     private sealed class Spend
     {
         public required string DayKey;
+        public decimal EarlierDays;
         public decimal Day;
         public decimal Month;
         public DateTimeOffset Expires;

@@ -108,6 +108,7 @@ internal sealed class ChatToolsWriter
                 : "tool_choice requires a tool, but the request has no tool this backend can run (server tools are not supported).";
             throw new ProxyErrorException(ProxyError.InvalidRequest(reason));
         }
+        // MessagesRequest.Parse (ValidateToolChoice) refused any other type, with its field path.
         switch (type)
         {
             case "auto": w.WriteString("tool_choice"u8, "auto"u8); break;
@@ -125,8 +126,6 @@ internal sealed class ChatToolsWriter
                 w.WriteEndObject();
                 w.WriteEndObject();
                 break;
-            default:
-                throw new ProxyErrorException(ProxyError.InvalidRequest("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'"));
         }
         if (choice.TryGetProperty("disable_parallel_tool_use"u8, out var dp) && dp.ValueKind == JsonValueKind.True)
             w.WriteBoolean("parallel_tool_calls"u8, false);

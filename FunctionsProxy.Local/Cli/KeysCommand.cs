@@ -137,10 +137,10 @@ public static class KeysCommand
     private static async Task<int> ListAsync(KeyManager manager, TextWriter stdout, CancellationToken ct)
     {
         var keys = await manager.ListAsync(ct).ConfigureAwait(false);
-        await stdout.WriteLineAsync(Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH")).ConfigureAwait(false);
+        await stdout.WriteLineAsync(KeysTable.Row("NAME", "PREFIX", "CREATED (UTC)", "LAST USED (UTC)", "STATUS", "RPM", "TOKENS/DAY", "USD/DAY", "USD/MONTH")).ConfigureAwait(false);
         foreach (var k in keys)
         {
-            await stdout.WriteLineAsync(Row(k.Name, k.Prefix, Time(k.CreatedAt), k.LastUsedAt is { } u ? Time(u) : "never", KeysTable.Status(k),
+            await stdout.WriteLineAsync(KeysTable.Row(k.Name, k.Prefix, KeysTable.Time(k.CreatedAt), k.LastUsedAt is { } u ? KeysTable.Time(u) : "never", KeysTable.Status(k),
                 k.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-", k.TokensPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-",
                 k.UsdPerDay?.ToString(CultureInfo.InvariantCulture) ?? "-", k.UsdPerMonth?.ToString(CultureInfo.InvariantCulture) ?? "-")).ConfigureAwait(false);
         }
@@ -177,22 +177,10 @@ public static class KeysCommand
         return true;
     }
 
-    private static bool Long(Dictionary<string, string> o, string name, out long? value)
-    {
-        value = null;
-        if (!o.TryGetValue(name, out var text)) return true;
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0) return false;
-        value = n;
-        return true;
-    }
-
     private static async Task<int> FailAsync(TextWriter stderr, string message)
     {
         await stderr.WriteLineAsync("error: " + message).ConfigureAwait(false);
         return 1;
     }
 
-    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-    private static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
-    private static string Row(params string[] cells) => string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(i == 2 ? 24 : 16)));
 }

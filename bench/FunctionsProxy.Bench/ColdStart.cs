@@ -50,7 +50,7 @@ internal static class ColdStart
         var port = ChildProcess.FreePort();
         var workerPid = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var clock = Stopwatch.StartNew();
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { hostDll, "--port", port.ToString(Inv), "--app", app }) start.ArgumentList.Add(a);
         start.Environment["CHUTES_BASE_URL"] = upstream;
         start.Environment["CHUTES_API_KEY"] = "bench-key";

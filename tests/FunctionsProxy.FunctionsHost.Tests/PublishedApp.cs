@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FunctionsProxy.Infra.Tests;
 
 namespace FunctionsProxy.FunctionsHost.Tests;
 
@@ -12,11 +13,9 @@ internal static class PublishedApp
 
     private static async Task<string> PublishAsync()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "FunctionsProxy.sln"))) root = root.Parent;
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var output = Path.Combine(AppContext.BaseDirectory, "functions-app");
-        var project = Path.Combine(root!.FullName, "FunctionsProxy", "FunctionsProxy.csproj");
+        var project = Path.Combine(BicepTemplate.RepoRoot, "FunctionsProxy", "FunctionsProxy.csproj");
         var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", configuration, "--no-build", "-o", output, "--nologo", "-v", "q"])
         {
             RedirectStandardOutput = true,

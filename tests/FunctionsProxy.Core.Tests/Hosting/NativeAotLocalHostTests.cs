@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionsProxy.Team;
 using FunctionsProxy.Tests.Infrastructure;
+using FunctionsProxy.Tests.Team;
 using Xunit;
 
 namespace FunctionsProxy.Tests.Hosting;
@@ -63,47 +63,39 @@ public sealed class NativeAotLocalHostTests
     public async Task The_native_build_runs_the_keys_cli_and_keys_mode_on_a_keys_file_and_refuses_table_storage_in_one_line()
     {
         var exe = await Executable.Value;
-        var dir = Directory.CreateTempSubdirectory("aot-keys-");
-        try
+        using var dir = new TempDir();
+        var files = new Dictionary<string, string>
         {
-            var files = new Dictionary<string, string>
-            {
-                ["PROXY_KEYS_FILE"] = Path.Combine(dir.FullName, "keys.json"),
-                ["PROXY_USAGE_FILE"] = Path.Combine(dir.FullName, "usage.json"),
-            };
-            var created = await NativeHost.RunAsync(exe, files, "keys", "create", "--name", "native");
-            Assert.Equal((0, ""), (created.ExitCode, created.Stderr));
-            var key = created.Stdout.TrimEnd().Split('\n')[^1].Trim();
-            Assert.True(ProxyKeys.TryParse(key, out _, out _), created.Stdout);
+            ["PROXY_KEYS_FILE"] = dir.File("keys.json"),
+        };
+        var created = await NativeHost.RunAsync(exe, files, "keys", "create", "--name", "native");
+        Assert.Equal((0, ""), (created.ExitCode, created.Stderr));
+        var key = created.Stdout.TrimEnd().Split('\n')[^1].Trim();
+        Assert.True(ProxyKeys.TryParse(key, out _, out _), created.Stdout);
 
-            await using var upstream = await ScriptedUpstream.StartAsync();
-            upstream.Enqueue(Reply.Json(Chunks.Completion("keyed")));
-            await using (var host = await NativeHost.StartAsync(exe, new(files) { ["CHUTES_BASE_URL"] = upstream.BaseUrl, ["CHUTES_API_KEY"] = "sk-backend", ["PROXY_AUTH"] = "keys" }))
-            {
-                using var refused = await host.PostAsync("/v1/messages", ProxyFixture.Request(stream: false), apiKey: "fpk_not_a_key");
-                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-                using var accepted = await host.PostAsync("/v1/messages", ProxyFixture.Request(stream: false), apiKey: key);
-                Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
-                Assert.Equal("Bearer sk-backend", upstream.ChatRequests.Single().Header("authorization"));
-            }
-            var list = await NativeHost.RunAsync(exe, files, "keys", "list");
-            Assert.Equal(0, list.ExitCode);
-            Assert.Matches(@"\nnative +fpk_\w{12} +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +active", list.Stdout);
-
-            // Table Storage needs run-time code generation: the native build says so at start, in one line, exit 2,
-            // for the server (exit 2, as every setting error) and the CLI (exit 1, as its errors); it used to fail on the first
-            // table read with a NotSupportedException.
-            var table = new Dictionary<string, string>(files) { ["STORAGE_CONNECTION_STRING"] = "UseDevelopmentStorage=true", ["CHUTES_API_KEY"] = "sk-backend" };
-            const string problem = "STORAGE_CONNECTION_STRING cannot be used by the native (NativeAOT) build of the local host: Table Storage needs the JIT build (dotnet run -c Release --project FunctionsProxy.Local).";
-            var server = await NativeHost.RunAsync(exe, table);
-            Assert.Equal((2, "FunctionsProxy cannot start: " + problem), (server.ExitCode, Assert.Single(server.StderrLines)));
-            var cli = await NativeHost.RunAsync(exe, table, "keys", "list");
-            Assert.Equal((1, "error: " + problem), (cli.ExitCode, Assert.Single(cli.StderrLines)));
-        }
-        finally
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.Enqueue(Reply.Json(Chunks.Completion("keyed")));
+        await using (var host = await NativeHost.StartAsync(exe, new(files) { ["CHUTES_BASE_URL"] = upstream.BaseUrl, ["CHUTES_API_KEY"] = "sk-backend", ["PROXY_AUTH"] = "keys" }))
         {
-            dir.Delete(recursive: true);
+            using var refused = await host.PostAsync("/v1/messages", ProxyFixture.Request(stream: false), apiKey: "fpk_not_a_key");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            using var accepted = await host.PostAsync("/v1/messages", ProxyFixture.Request(stream: false), apiKey: key);
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+            Assert.Equal("Bearer sk-backend", upstream.ChatRequests.Single().Header("authorization"));
         }
+        var list = await NativeHost.RunAsync(exe, files, "keys", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches(@"\nnative +fpk_\w{12} +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +active", list.Stdout);
+
+        // Table Storage needs run-time code generation: the native build says so at start, in one line, exit 2,
+        // for the server (exit 2, as every setting error) and the CLI (exit 1, as its errors); it used to fail on the first
+        // table read with a NotSupportedException.
+        var table = new Dictionary<string, string>(files) { ["STORAGE_CONNECTION_STRING"] = "UseDevelopmentStorage=true", ["CHUTES_API_KEY"] = "sk-backend" };
+        const string problem = "STORAGE_CONNECTION_STRING cannot be used by the native (NativeAOT) build of the local host: Table Storage needs the JIT build (dotnet run -c Release --project FunctionsProxy.Local).";
+        var server = await NativeHost.RunAsync(exe, table);
+        Assert.Equal((2, "FunctionsProxy cannot start: " + problem), (server.ExitCode, Assert.Single(server.StderrLines)));
+        var cli = await NativeHost.RunAsync(exe, table, "keys", "list");
+        Assert.Equal((1, "error: " + problem), (cli.ExitCode, Assert.Single(cli.StderrLines)));
     }
 
     /// <summary>The build scripts/test.sh published with the script users run before the tests started (the native
@@ -141,7 +133,7 @@ public sealed class NativeAotLocalHostTests
 
         public static async Task<NativeHost> StartAsync(string exe, Dictionary<string, string> settings)
         {
-            var port = FreePort();
+            var port = LoopbackPort.Free();
             var process = Process.Start(Start(exe, new(settings) { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) }))!;
             var log = new StringBuilder();
             process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
@@ -179,13 +171,6 @@ public sealed class NativeAotLocalHostTests
         }
 
         private static ProcessStartInfo Start(string exe, Dictionary<string, string> settings) => LocalProcess.Prepare(new ProcessStartInfo(exe), settings);
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
 
         public async ValueTask DisposeAsync()
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using FunctionsProxy.Tests.Infrastructure;
 
 namespace FunctionsProxy.FunctionsHost.Tests.Rehearsal;
 
@@ -39,7 +38,7 @@ internal sealed class AzuriteHttps : IAsyncDisposable
     public static async Task<AzuriteHttps> StartAsync(string repoRoot, LoopbackCertificate certificate, string account)
     {
         var executable = Executable(repoRoot);
-        int[] ports = [FreePort(), FreePort(), FreePort()];
+        int[] ports = [LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free()];
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -84,13 +83,6 @@ internal sealed class AzuriteHttps : IAsyncDisposable
             throw new InvalidOperationException("Azurite (HTTPS, OAuth) did not start: " + string.Join(" | ", output));
         }
         return azurite;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
