@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -21,10 +22,37 @@ internal static class RawJson
     /// </summary>
     public static byte[] JoinStrings(List<JsonElement> parts, ReadOnlySpan<byte> escapedSeparator, ReadOnlySpan<byte> escapedPrefix = default, ReadOnlySpan<byte> escapedSuffix = default)
     {
+        var buffer = new byte[JoinedLength(parts, escapedSeparator, escapedPrefix, escapedSuffix)];
+        Join(buffer, parts, escapedSeparator, escapedPrefix, escapedSuffix);
+        return buffer;
+    }
+
+    /// <summary>Writes the joined string value (see <see cref="JoinStrings"/>) through a pooled buffer: the value is
+    /// written once and not kept, so it costs no allocation the size of a system prompt per request.</summary>
+    public static void WriteJoinedString(Utf8JsonWriter writer, List<JsonElement> parts, ReadOnlySpan<byte> escapedSeparator)
+    {
+        var length = JoinedLength(parts, escapedSeparator, default, default);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Join(buffer, parts, escapedSeparator, default, default);
+            writer.WriteRawValue(buffer.AsSpan(0, length), skipInputValidation: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int JoinedLength(List<JsonElement> parts, ReadOnlySpan<byte> escapedSeparator, ReadOnlySpan<byte> escapedPrefix, ReadOnlySpan<byte> escapedSuffix)
+    {
         var length = 2 + escapedPrefix.Length + escapedSuffix.Length + Math.Max(0, parts.Count - 1) * escapedSeparator.Length;
         foreach (var part in parts) length += EscapedText(part).Length;
-        var buffer = new byte[length];
-        var span = buffer.AsSpan();
+        return length;
+    }
+
+    private static void Join(Span<byte> span, List<JsonElement> parts, ReadOnlySpan<byte> escapedSeparator, ReadOnlySpan<byte> escapedPrefix, ReadOnlySpan<byte> escapedSuffix)
+    {
         span[0] = (byte)'"';
         var at = 1;
         escapedPrefix.CopyTo(span[at..]);
@@ -39,6 +67,5 @@ internal static class RawJson
         escapedSuffix.CopyTo(span[at..]);
         at += escapedSuffix.Length;
         span[at] = (byte)'"';
-        return buffer;
     }
 }

@@ -27,10 +27,69 @@ public sealed class TextDelta : IDisposable
 
     internal bool IsReasoning => Field == TextDeltaField.Reasoning;
 
+    // The last chunk the full recognition accepted, minus its text value: what precedes the value's opening quote and
+    // what follows its closing quote. A backend repeats id, created, model and the rest byte for byte in every chunk,
+    // so the next text-only chunk is usually this template with another string in the hole.
+    private byte[] _template = [];
+    private int _prefixLength;
+    private int _suffixLength;
+    private TextDeltaField _templateField;
+    private int _valueStart;
+    private int _valueEnd;
+
+    /// <summary>Chunks recognised through the template (for tests: proof that the shortcut ran).</summary>
+    internal int TemplateHits { get; private set; }
+
+    /// <summary>Recognises <paramref name="json"/> when it is the last accepted chunk with only its text changed: the
+    /// bytes before and after the hole equal the template's, and the hole is exactly one JSON string token (so the
+    /// structure, every other member and every check the full recognition made are the same). Reads that one token
+    /// instead of the whole chunk.</summary>
+    internal bool TryReadLikeLast(ReadOnlySpan<byte> json)
+    {
+        if (_prefixLength == 0) return false;
+        var prefix = _template.AsSpan(0, _prefixLength);
+        var suffix = _template.AsSpan(_prefixLength, _suffixLength);
+        if (json.Length < prefix.Length + suffix.Length + 2 || !json.StartsWith(prefix) || !json.EndsWith(suffix)) return false;
+        var hole = json[prefix.Length..^suffix.Length];
+        if (hole[0] != (byte)'"') return false;
+        var reader = new Utf8JsonReader(hole);
+        try
+        {
+            // A quote in the hole that is not escaped ends the token early: then it is not one string.
+            if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.BytesConsumed != hole.Length) return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        if (!TrySet(_templateField, ref reader)) return false;
+        TemplateHits++;
+        return true;
+    }
+
+    /// <summary>Keeps <paramref name="json"/>, which the full recognition just accepted, as the template.</summary>
+    internal void Remember(ReadOnlySpan<byte> json)
+    {
+        var suffixLength = json.Length - _valueEnd;
+        if (_valueStart + suffixLength > 1024)
+        {
+            _prefixLength = 0; // an unusually large chunk: not worth keeping
+            return;
+        }
+        if (_template.Length < _valueStart + suffixLength) _template = new byte[Math.Max(256, _valueStart + suffixLength)];
+        json[.._valueStart].CopyTo(_template);
+        json[_valueEnd..].CopyTo(_template.AsSpan(_valueStart));
+        _prefixLength = _valueStart;
+        _suffixLength = suffixLength;
+        _templateField = Field;
+    }
+
     /// <summary>Copies the string value the reader is on (unescaping it). False when it cannot be a .NET string (an
     /// escaped lone surrogate): the full path repairs those.</summary>
     internal bool TrySet(TextDeltaField field, ref Utf8JsonReader reader)
     {
+        _valueStart = (int)reader.TokenStartIndex;
+        _valueEnd = (int)reader.BytesConsumed;
         var max = reader.ValueSpan.Length; // unescaping never makes a value longer
         if (_buffer.Length < max)
         {
@@ -83,10 +142,13 @@ internal static class TextDeltaChunk
         // [DONE], comments, plain text: never a chunk object (and a reader exception costs more than the check).
         json = json.TrimStart(" \t\r\n"u8);
         if (json.IsEmpty || json[0] != (byte)'{') return false;
+        if (text.TryReadLikeLast(json)) return true;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            return ReadRoot(ref reader, text) && !reader.Read();
+            if (!ReadRoot(ref reader, text) || reader.Read()) return false;
+            text.Remember(json);
+            return true;
         }
         catch (JsonException)
         {

@@ -21,12 +21,13 @@ internal sealed class ChatMessagesWriter(MessagesRequest request, ResolvedModel 
     public void Write(Utf8JsonWriter w)
     {
         w.WriteStartArray("messages"u8);
-        if (SystemContent() is { } system)
+        if (SystemTexts() is { } system)
         {
             w.WriteStartObject();
             w.WriteString("role"u8, "system"u8);
             w.WritePropertyName("content"u8);
-            w.WriteRawValue(system, skipInputValidation: true);
+            if (system.Count == 1) RawJson.Write(w, system[0]);
+            else RawJson.WriteJoinedString(w, system, "\\n\\n"u8);
             w.WriteEndObject();
         }
 
@@ -55,12 +56,11 @@ internal sealed class ChatMessagesWriter(MessagesRequest request, ResolvedModel 
         w.WriteEndArray();
     }
 
-    /// <summary>The system message's content as a JSON string value (raw bytes), or null when there is none.</summary>
-    private byte[]? SystemContent()
+    /// <summary>The texts the system message is made of (joined with a blank line), or null when there is none.</summary>
+    private List<JsonElement>? SystemTexts()
     {
         if (request.System is not { } system) return null;
-        if (system.ValueKind == JsonValueKind.String)
-            return RawJson.EscapedText(system).IsEmpty ? null : RawJson.JoinStrings([system], default);
+        if (system.ValueKind == JsonValueKind.String) return RawJson.EscapedText(system).IsEmpty ? null : [system];
         var texts = new List<JsonElement>();
         var first = true;
         foreach (var block in system.EnumerateArray())
@@ -72,7 +72,7 @@ internal sealed class ChatMessagesWriter(MessagesRequest request, ResolvedModel 
             if (!isBillingHeader) texts.Add(t);
         }
         if (texts.Count == 0 || (texts.Count == 1 && RawJson.EscapedText(texts[0]).IsEmpty)) return null;
-        return RawJson.JoinStrings(texts, "\\n\\n"u8);
+        return texts;
     }
 
     private void AddUser(Utf8JsonWriter w, JsonElement content)

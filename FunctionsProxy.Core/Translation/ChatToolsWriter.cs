@@ -20,9 +20,10 @@ internal sealed class ChatToolsWriter
     private readonly ResolvedModel _model;
     private readonly IToolNameMapper _toolNames;
 
-    // Custom tools by client name (for tool_reference rendering) and the names sent upstream.
-    private readonly Dictionary<string, JsonElement> _toolsByName = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _referencedTools = new(StringComparer.Ordinal);
+    // Built on first use, as most requests need neither: custom tools by client name (a tool_reference's rendering)
+    // and the tools a tool_reference names (only asked about when a tool is deferred; the scan reads every block).
+    private Dictionary<string, JsonElement>? _toolsByName;
+    private HashSet<string>? _referencedTools;
     private readonly HashSet<string> _sentTools = new(StringComparer.Ordinal);
 
     public ChatToolsWriter(MessagesRequest request, ResolvedModel model, IToolNameMapper toolNames)
@@ -30,15 +31,24 @@ internal sealed class ChatToolsWriter
         _request = request;
         _model = model;
         _toolNames = toolNames;
-        CollectTools();
     }
 
-    private void CollectTools()
+    private Dictionary<string, JsonElement> ToolsByName()
     {
-        if (_request.Tools is not { } tools) return;
-        foreach (var tool in tools.EnumerateArray())
-            if (IsCustom(tool)) _toolsByName[tool.GetProperty("name"u8).GetString()!] = tool;
+        if (_toolsByName is not null) return _toolsByName;
+        _toolsByName = new(StringComparer.Ordinal);
+        if (_request.Tools is { } tools)
+        {
+            foreach (var tool in tools.EnumerateArray())
+                if (IsCustom(tool)) _toolsByName[tool.GetProperty("name"u8).GetString()!] = tool;
+        }
+        return _toolsByName;
+    }
 
+    private HashSet<string> ReferencedTools()
+    {
+        if (_referencedTools is not null) return _referencedTools;
+        _referencedTools = new(StringComparer.Ordinal);
         foreach (var message in _request.Messages.EnumerateArray())
         {
             var content = message.GetProperty("content"u8);
@@ -56,6 +66,7 @@ internal sealed class ChatToolsWriter
                 }
             }
         }
+        return _referencedTools;
     }
 
     private static bool IsCustom(JsonElement tool)
@@ -71,7 +82,7 @@ internal sealed class ChatToolsWriter
             if (!IsCustom(tool)) continue;
             var name = tool.GetProperty("name"u8).GetString()!;
             if (name == DeferredPlaceholder) continue;
-            if (tool.TryGetProperty("defer_loading"u8, out var deferred) && deferred.ValueKind == JsonValueKind.True && !_referencedTools.Contains(name)) continue;
+            if (tool.TryGetProperty("defer_loading"u8, out var deferred) && deferred.ValueKind == JsonValueKind.True && !ReferencedTools().Contains(name)) continue;
 
             if (!started) { w.WriteStartArray("tools"u8); started = true; }
             var upstreamName = _toolNames.ToUpstream(name);
@@ -134,7 +145,7 @@ internal sealed class ChatToolsWriter
     /// <summary>What ToolSearch's description promises the model: the referenced tool's definition.</summary>
     public string ToolReferenceText(string name)
     {
-        if (!_toolsByName.TryGetValue(name, out var tool)) return $"Tool {name} is loaded.";
+        if (!ToolsByName().TryGetValue(name, out var tool)) return $"Tool {name} is loaded.";
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
         using (var jw = new Utf8JsonWriter(buffer))
         {

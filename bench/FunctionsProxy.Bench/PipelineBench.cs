@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.ServerSentEvents;
 using System.Text.Json;
 using FunctionsProxy.Anthropic;
 using FunctionsProxy.Buffers;
@@ -34,6 +35,10 @@ internal static class PipelineBench
 
         /// <summary>The bench upstream's streamed answer (67 chunks) relayed as Anthropic SSE: reader, assembler, sink.</summary>
         public double RelayStreamUs { get; init; }
+
+        /// <summary>The least any relay of the same answer costs: the SSE parser finding its events, nothing read
+        /// inside them, translated or written.</summary>
+        public double RelayFloorUs { get; init; }
         public long RelayStreamBytes { get; init; }
         public int RelayStreamOut { get; init; }
 
@@ -103,6 +108,7 @@ internal static class PipelineBench
         using var output = new PooledBufferWriter(16 * 1024);
         var (relayStream, relayStreamBytes) = BestOf(rounds, relayOps, () => RelayStream(sse, output, toolNames));
         var streamOut = output.WrittenCount;
+        var (relayFloor, _) = BestOf(rounds, relayOps, () => ReadChunks(sse));
         var (relayJson, relayJsonBytes) = BestOf(rounds, relayOps, () => RelayJson(FastUpstream.Completion, output, toolNames));
         return new Figures(catalogResolve, plainResolve, parse, translateWith, translateWithout, upstreamWritten)
         {
@@ -113,6 +119,7 @@ internal static class PipelineBench
             TranslateBytes = translateBytes,
             RelayStreamUs = relayStream,
             RelayStreamBytes = relayStreamBytes,
+            RelayFloorUs = relayFloor,
             RelayStreamOut = streamOut,
             RelayJsonUs = relayJson,
             RelayJsonBytes = relayJsonBytes,
@@ -132,6 +139,15 @@ internal static class PipelineBench
         while (chunks.MoveNextAsync().AsTask().GetAwaiter().GetResult()) assembler.Accept(chunks.Current);
         chunks.DisposeAsync().AsTask().GetAwaiter().GetResult();
         assembler.Complete();
+    }
+
+    /// <summary>The floor of relaying <paramref name="sse"/>: its events found by the SSE parser, nothing read inside them.</summary>
+    private static void ReadChunks(byte[] sse)
+    {
+        using var body = new MemoryStream(sse, writable: false);
+        foreach (var _ in SseParser.Create(body, static (_, data) => data.Length).Enumerate())
+        {
+        }
     }
 
     /// <summary>What the endpoint does per JSON answer, minus the sockets: completion → aggregator → message JSON.</summary>

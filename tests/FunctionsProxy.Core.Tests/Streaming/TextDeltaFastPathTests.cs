@@ -187,6 +187,54 @@ public sealed class TextDeltaFastPathTests
     }
 
     [Fact]
+    public void A_chunk_like_the_last_is_read_through_the_template()
+    {
+        using var text = new TextDelta();
+        Assert.True(TextDeltaChunk.TryRead(Encoding.UTF8.GetBytes(Chunk("{\"content\":\"first\"}")), text));
+        Assert.Equal(0, text.TemplateHits);
+        Assert.True(TextDeltaChunk.TryRead(Encoding.UTF8.GetBytes(Chunk("{\"content\":\"line\\nbreak \\\"q\\\" \\u00e9 日本\"}")), text));
+        Assert.Equal(1, text.TemplateHits);
+        Assert.Equal("line\nbreak \"q\" é 日本", Encoding.UTF8.GetString(text.Utf8));
+        Assert.False(text.IsReasoning);
+
+        // Another field is another template: the full recognition runs once, then the new template serves.
+        Assert.True(TextDeltaChunk.TryRead(Encoding.UTF8.GetBytes(Chunk("{\"reasoning_content\":\"hm\"}")), text));
+        Assert.True(TextDeltaChunk.TryRead(Encoding.UTF8.GetBytes(Chunk("{\"reasoning_content\":\"hmm\"}")), text));
+        Assert.Equal(2, text.TemplateHits);
+        Assert.True(text.IsReasoning);
+        Assert.Equal("hmm", Encoding.UTF8.GetString(text.Utf8));
+    }
+
+    /// <summary>A chunk with the template's bytes on both sides of the hole but something other than one string in it
+    /// (an attacker's or a broken backend's) must get exactly the full recognition's answer.</summary>
+    [Theory]
+    [InlineData("\"ok\"", true, 1)]
+    [InlineData("\"\"", true, 1)]
+    [InlineData("\"a\",\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"x\"}}],\"b\":\"c\"", false, 0)]
+    [InlineData("\"a\"},\"finish_reason\":\"stop\",\"x\":{\"y\":\"z\"", false, 0)]
+    [InlineData("\"a\",\"content\":\"b\"", false, 0)]
+    [InlineData("null", false, 0)]
+    [InlineData("7", false, 0)]
+    [InlineData("\"\\ud800\"", false, 0)]
+    [InlineData("\"a\" ", true, 0)]
+    [InlineData("\"unterminated", false, 0)]
+    [InlineData("\"bad \\x escape\"", false, 0)]
+    public void The_template_answers_as_the_full_recognition_would(string hole, bool recognised, int templateHits)
+    {
+        const string prefix = $"{{{Head},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":";
+        const string suffix = "},\"logprobs\":null,\"finish_reason\":null}]}";
+        var chunk = Encoding.UTF8.GetBytes(prefix + hole + suffix);
+        using var primed = new TextDelta();
+        Assert.True(TextDeltaChunk.TryRead(Encoding.UTF8.GetBytes(prefix + "\"first\"" + suffix), primed));
+        using var fresh = new TextDelta();
+
+        Assert.Equal(recognised, TextDeltaChunk.TryRead(chunk, fresh));
+        Assert.Equal(recognised, TextDeltaChunk.TryRead(chunk, primed));
+        Assert.Equal(templateHits, primed.TemplateHits);
+        if (recognised) Assert.Equal(Encoding.UTF8.GetString(fresh.Utf8), Encoding.UTF8.GetString(primed.Utf8));
+    }
+
+    [Fact]
     public async Task Random_streams_give_identical_bytes_on_both_paths()
     {
         string[] words = ["ls", "日本語", "naïve", "🚀", "a\"quote", "back\\slash", "tab\t", "line\nbreak", "<", "</think>", "<think>", "x", "\u2028", "\u007f", " ", "&<>'+"];
