@@ -82,6 +82,13 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                     {
                         failure = ModelFailureKind.FirstByteTimeout;
                     }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        // The client went away (Esc in Claude Code): that says nothing about the model, and counting it
+                        // would cool a model down for the whole team. A probe it held goes to the next request.
+                        breaker.ReleaseProbe(model.UpstreamId);
+                        throw;
+                    }
                     catch (Exception) when (last)
                     {
                         // The last model's exception is the client's answer (the endpoint maps it); the breaker hears of it.

@@ -286,6 +286,31 @@ public sealed class FallbackTests
         Assert.Contains(proxy.Logs.Entries, e => e.Contains("Model org/first answers again", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_that_goes_away_while_the_model_is_silent_is_not_a_failure_of_the_model(bool stream)
+    {
+        // One model, cooled down after a single failure: a client pressing Esc (twice) must not take it away from the
+        // rest of the team.
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("/v1/chat/completions", _ => Answer(stream, "late").HeadersAfter(TimeSpan.FromSeconds(30)));
+        await using var proxy = await StartAsync(upstream, new() { [SettingNames.ModelMap] = """{"opus":"org/first"}""", [SettingNames.ModelFailureThreshold] = "1" });
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => proxy.PostMessagesAsync(Hi(stream), ct: gone.Token));
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (proxy.Logs.Entries.Count(e => e.Contains("Client disconnected", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+
+        Assert.Equal(2, proxy.Logs.Entries.Count(e => e.Contains("Client disconnected", StringComparison.Ordinal)));
+        Assert.Equal("[]", await SchemasCoolingAsync(proxy));
+        Assert.DoesNotContain(proxy.Logs.Entries, e => e.Contains("cools down", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task When_every_model_is_cooling_down_they_are_still_tried_in_order_rather_than_refusing()
     {
