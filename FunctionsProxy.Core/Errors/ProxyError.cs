@@ -10,6 +10,7 @@ public sealed record ProxyError(int Status, string Type, string Message)
 
     public static ProxyError InvalidRequest(string message) => new(StatusCodes.Status400BadRequest, ErrorTypes.InvalidRequest, message);
     public static ProxyError Authentication(string message) => new(StatusCodes.Status401Unauthorized, ErrorTypes.Authentication, message);
+    public static ProxyError Billing(string message) => new(StatusCodes.Status402PaymentRequired, ErrorTypes.Billing, message);
     public static ProxyError Permission(string message) => new(StatusCodes.Status403Forbidden, ErrorTypes.Permission, message);
     public static ProxyError NotFound(string message) => new(StatusCodes.Status404NotFound, ErrorTypes.NotFound, message);
     public static ProxyError TooLarge(string message) => new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.RequestTooLarge, message);
@@ -24,6 +25,7 @@ public static class ErrorTypes
 {
     public const string InvalidRequest = "invalid_request_error";
     public const string Authentication = "authentication_error";
+    public const string Billing = "billing_error";
     public const string Permission = "permission_error";
     public const string NotFound = "not_found_error";
     public const string RequestTooLarge = "request_too_large";
@@ -36,6 +38,7 @@ public static class ErrorTypes
     public static string ForStatus(int status) => status switch
     {
         StatusCodes.Status401Unauthorized => Authentication,
+        StatusCodes.Status402PaymentRequired => Billing,
         StatusCodes.Status403Forbidden => Permission,
         StatusCodes.Status404NotFound => NotFound,
         StatusCodes.Status413PayloadTooLarge => RequestTooLarge,

@@ -26,8 +26,13 @@ public static class UpstreamErrorMapper
             400 or 422 when IsContextLength(message) => ProxyError.InvalidRequest("prompt is too long: " + message),
             400 or 422 => ProxyError.InvalidRequest(Or(message, "The backend rejected the request.")),
             401 => ProxyError.Authentication("The backend rejected the proxy's credential (HTTP 401). " + message),
+            // The backend account's credit or plan (Chutes answers 402 when the balance runs out): every model of the
+            // backend would refuse the same way, and Anthropic's clients show billing_error as such.
+            402 => ProxyError.Billing("The backend refused the request for its account's billing (HTTP 402). " + message),
             403 => ProxyError.Permission("The backend refused access with the proxy's credential (HTTP 403). " + message),
             404 => ProxyError.NotFound(Or(message, "The backend does not know this model or route.")),
+            // The backend gave up waiting: retryable, unlike the 400 an unknown 4xx becomes.
+            408 => ProxyError.Timeout(Or(message, "The backend timed out (HTTP 408).")),
             413 => ProxyError.TooLarge(Or(message, "The request is too large for the backend.")),
             429 => ProxyError.RateLimited(Or(message, "The backend is rate limiting requests."), retryAfter ?? "1"),
             502 or 503 or 504 => ProxyError.Overloaded($"The backend is unavailable (HTTP {status}). {message}".TrimEnd()) with { RetryAfter = retryAfter },
@@ -76,8 +81,10 @@ public static class UpstreamErrorMapper
         {
             400 or 422 => ProxyError.InvalidRequest(message),
             401 => ProxyError.Authentication("The backend rejected the proxy's credential. " + message),
+            402 => ProxyError.Billing("The backend refused the request for its account's billing. " + message),
             403 => ProxyError.Permission("The backend refused access with the proxy's credential. " + message),
             404 => ProxyError.NotFound(message),
+            408 => ProxyError.Timeout(message),
             413 => ProxyError.TooLarge(message),
             429 => ProxyError.RateLimited(message, "1"),
             502 or 503 or 504 or 529 => ProxyError.Overloaded(message),

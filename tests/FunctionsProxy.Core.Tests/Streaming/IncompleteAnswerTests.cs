@@ -107,6 +107,8 @@ public sealed class IncompleteAnswerTests
     [InlineData("""{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}""", 429, "rate_limit_error")]
     [InlineData("""{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}""", 401, "authentication_error")]
     [InlineData("""{"detail":"No instances available for this chute, try again later"}""", 529, "overloaded_error")]
+    [InlineData("""{"error":{"message":"Insufficient balance","code":402}}""", 402, "billing_error")]
+    [InlineData("""{"error":{"message":"upstream request timed out","code":408}}""", 504, "timeout_error")]
     [InlineData("""{"error":{"message":"CUDA error: an illegal memory access was encountered","code":500}}""", 502, "api_error")]
     [InlineData("""{"error":"something went wrong"}""", 502, "api_error")]
     public async Task Error_document_with_http_200_keeps_a_fitting_status(string body, int status, string type)
