@@ -37,6 +37,10 @@ public sealed class MessageAssembler : IContentSink
     private bool _started, _stopped;
     private int _toolBlocks;
     private long _outputChars;
+    // Whitespace that would open a text block, held until text follows: backends send "\n\n" before their tool calls
+    // (and "\n<tool_call>" in markup), which would otherwise be a whitespace-only text block before the tool_use.
+    // Anthropic never answers with one, and refuses one in a request's history.
+    private string? _heldWhitespace;
     private string? _finishReason;
     private string? _matchedStop;
     private ChatUsage? _usage;
@@ -148,6 +152,11 @@ public sealed class MessageAssembler : IContentSink
         var sse = _sink as SseEventSink;
         if (!delta.IsReasoning && sse is not null && _content.PassesThrough(utf8))
         {
+            if (!IsTextOpen && IsAsciiWhitespace(utf8))
+            {
+                _heldWhitespace += Encoding.UTF8.GetString(utf8);
+                return;
+            }
             OpenText();
             _outputChars += Encoding.UTF8.GetCharCount(utf8);
             sse.TextDelta(_openIndex, utf8);
@@ -199,19 +208,35 @@ public sealed class MessageAssembler : IContentSink
 
     private void OnText(ReadOnlySpan<char> text)
     {
+        if (text.IsEmpty) return;
+        if (!IsTextOpen && text.IndexOfAnyExcept(" \t\r\n") < 0)
+        {
+            _heldWhitespace = string.Concat(_heldWhitespace, text);
+            return;
+        }
         OpenText();
         _outputChars += text.Length;
         _sink.TextDelta(_openIndex, text);
     }
 
+    private bool IsTextOpen => _openKind == BlockKind.Text && _openIndex >= 0;
+
+    /// <summary>Opens a text block unless one is open, starting it with the whitespace held for it.</summary>
     private void OpenText()
     {
-        if (_openKind != BlockKind.Text || _openIndex < 0)
+        if (IsTextOpen) return;
+        CloseOpenBlock();
+        Open(BlockKind.Text, null, null);
+        if (_heldWhitespace is { } held)
         {
-            CloseOpenBlock();
-            Open(BlockKind.Text, null, null);
+            _heldWhitespace = null;
+            _outputChars += held.Length;
+            _sink.TextDelta(_openIndex, held);
         }
     }
+
+    /// <summary>Blank in JSON's sense (the same test as the UTF-16 path's, so both paths hold the same text).</summary>
+    private static bool IsAsciiWhitespace(ReadOnlySpan<byte> utf8) => utf8.IndexOfAnyExcept(" \t\r\n"u8) < 0;
 
     private void OnToolCallDelta(ChatToolCall delta, int position)
     {
@@ -257,6 +282,9 @@ public sealed class MessageAssembler : IContentSink
         Start();
         _content.Complete(this);
         EmitToolCalls();
+        // Whitespace no tool call followed is text as the backend sent it (an answer of blanks stays one, never an
+        // empty message).
+        if (_heldWhitespace is not null) OpenText();
         CloseOpenBlock();
         _stopped = true;
         _sink.MessageDelta(StopReason(), _matchedStop is not null && _toolBlocks == 0 ? _matchedStop : null, ComputeUsage());
@@ -320,6 +348,7 @@ public sealed class MessageAssembler : IContentSink
 
     private int Open(BlockKind kind, string? id, string? name)
     {
+        if (kind != BlockKind.Text) _heldWhitespace = null; // whitespace between blocks is no text of its own
         var index = _nextIndex++;
         _openIndex = index;
         _openKind = kind;
