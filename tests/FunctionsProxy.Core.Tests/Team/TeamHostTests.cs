@@ -196,6 +196,23 @@ public sealed class TeamHostTests
         settings["CHUTES_API_KEY"] = "";
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => ProxyServer.StartAsync(upstream, settings));
         Assert.Contains("PROXY_AUTH=keys needs the server's own backend key: set CHUTES_API_KEY", e.Message);
+
+        // A secret name without a vault to read it from supplies no key either.
+        settings["CHUTES_API_KEY_SECRET_NAME"] = "chutes-api-key";
+        e = await Assert.ThrowsAsync<OptionsValidationException>(() => ProxyServer.StartAsync(upstream, settings));
+        Assert.Contains("PROXY_AUTH=keys needs the server's own backend key", e.Message);
+    }
+
+    [Fact]
+    public async Task Keys_mode_with_only_a_vault_starts_as_env_auth_does_reading_the_default_secret()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var settings = KeysMode();
+        settings["CHUTES_API_KEY"] = "";
+        settings["KEYVAULT_URI"] = "https://127.0.0.1:9/"; // never reached: the test only starts the host
+        await using var proxy = await ProxyServer.StartAsync(upstream, settings);
+        Assert.Equal(ProxyAuthMode.Keys, proxy.Services.GetRequiredService<IOptions<TeamOptions>>().Value.Mode);
+        Assert.IsType<FunctionsProxy.Secrets.KeyVaultBackendKeyProvider>(proxy.Services.GetRequiredService<FunctionsProxy.Upstream.IBackendKeyProvider>());
     }
 
     [Fact]
