@@ -16,7 +16,7 @@ namespace FunctionsProxy.FunctionsHost.Tests;
 public sealed class UnreachableStorageHosts : IAsyncLifetime
 {
     public const string AdminKey = "guard-admin-key-0123456789";
-    public const int MaxBodyBytes = 4096;
+    public const int MaxBodyBytes = 16 * 1024;
 
     // The well-known development account (a public value), pointed at a loopback port nothing listens on.
     private const string DeadStorage = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
@@ -132,18 +132,20 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         // The guard answers without needing the body. The host forwards with HttpClient over HTTP/1.1, which reads no
         // answer until it has sent the whole body; Kestrel waits only 5 s for an unread body after the answer, then
         // drops the connection, so a body still arriving by then (a slow link, a loaded machine) used to turn the
-        // 415 into a failed forward (500). Raw bytes: HttpClient cannot be told to pace a body. ~650 B/s stays well
-        // above Kestrel's minimum body data rate (240 B/s) even when a loaded machine stretches the pauses.
-        var text = new string('x', 4000);
+        // 415 into a failed forward (500). Raw bytes: HttpClient cannot be told to pace a body. 600 B every 300 ms
+        // (~2 KB/s for ~6 s, under PROXY_MAX_BODY_BYTES) stays above Kestrel's minimum body data rate (240 B/s) even
+        // when a loaded machine (CI runs the test projects side by side on two cores) stretches every pause eightfold;
+        // 100 B every 150 ms failed once that way.
+        var text = new string('x', 12000);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, hosts.Functions.Address.Port);
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: client-key\r\nConnection: close\r\n"
             + $"Content-Type: text/plain\r\nContent-Length: {text.Length}\r\n\r\n"));
-        for (var sent = 0; sent < text.Length; sent += 100)
+        for (var sent = 0; sent < text.Length; sent += 600)
         {
-            await Task.Delay(150);
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(text.Substring(sent, 100)));
+            await Task.Delay(300);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(text.Substring(sent, 600)));
         }
 
         using var reader = new StreamReader(stream, Encoding.UTF8);
