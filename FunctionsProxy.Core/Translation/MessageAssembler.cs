@@ -37,10 +37,12 @@ public sealed class MessageAssembler : IContentSink
     private bool _started, _stopped;
     private int _toolBlocks;
     private long _outputChars;
-    // Whitespace that would open a text block, held until text follows: backends send "\n\n" before their tool calls
+    // Blanks that would open a text block, held until text follows: backends send "\n\n" before their tool calls
     // (and "\n<tool_call>" in markup), which would otherwise be a whitespace-only text block before the tool_use.
-    // Anthropic never answers with one, and refuses one in a request's history.
-    private string? _heldWhitespace;
+    // Anthropic never answers with one, and refuses one in a request's history. At most MaxHeldBlanks: a longer run
+    // is content (and the client should see it).
+    private StringBuilder? _heldBlanks;
+    private const int MaxHeldBlanks = 256;
     private string? _finishReason;
     private string? _matchedStop;
     private ChatUsage? _usage;
@@ -152,11 +154,7 @@ public sealed class MessageAssembler : IContentSink
         var sse = _sink as SseEventSink;
         if (!delta.IsReasoning && sse is not null && _content.PassesThrough(utf8))
         {
-            if (!IsTextOpen && IsAsciiWhitespace(utf8))
-            {
-                _heldWhitespace += Encoding.UTF8.GetString(utf8);
-                return;
-            }
+            if (TryHoldBlanks(utf8)) return;
             OpenText();
             _outputChars += Encoding.UTF8.GetCharCount(utf8);
             sse.TextDelta(_openIndex, utf8);
@@ -208,12 +206,7 @@ public sealed class MessageAssembler : IContentSink
 
     private void OnText(ReadOnlySpan<char> text)
     {
-        if (text.IsEmpty) return;
-        if (!IsTextOpen && text.IndexOfAnyExcept(" \t\r\n") < 0)
-        {
-            _heldWhitespace = string.Concat(_heldWhitespace, text);
-            return;
-        }
+        if (text.IsEmpty || TryHoldBlanks(text)) return;
         OpenText();
         _outputChars += text.Length;
         _sink.TextDelta(_openIndex, text);
@@ -227,16 +220,31 @@ public sealed class MessageAssembler : IContentSink
         if (IsTextOpen) return;
         CloseOpenBlock();
         Open(BlockKind.Text, null, null);
-        if (_heldWhitespace is { } held)
+        if (_heldBlanks is { Length: > 0 })
         {
-            _heldWhitespace = null;
+            var held = _heldBlanks.ToString();
+            _heldBlanks.Clear();
             _outputChars += held.Length;
             _sink.TextDelta(_openIndex, held);
         }
     }
 
-    /// <summary>Blank in JSON's sense (the same test as the UTF-16 path's, so both paths hold the same text).</summary>
-    private static bool IsAsciiWhitespace(ReadOnlySpan<byte> utf8) => utf8.IndexOfAnyExcept(" \t\r\n"u8) < 0;
+    /// <summary>Holds <paramref name="text"/> when it would open a text block with blanks only (JSON's four: space,
+    /// tab, CR, LF; the UTF-8 path below uses the same test, so both paths hold the same text).</summary>
+    private bool TryHoldBlanks(ReadOnlySpan<char> text)
+    {
+        if (IsTextOpen || text.IndexOfAnyExcept(" \t\r\n") >= 0 || (_heldBlanks?.Length ?? 0) + text.Length > MaxHeldBlanks) return false;
+        (_heldBlanks ??= new StringBuilder()).Append(text);
+        return true;
+    }
+
+    private bool TryHoldBlanks(ReadOnlySpan<byte> utf8)
+    {
+        if (IsTextOpen || utf8.IndexOfAnyExcept(" \t\r\n"u8) >= 0 || (_heldBlanks?.Length ?? 0) + utf8.Length > MaxHeldBlanks) return false;
+        _heldBlanks ??= new StringBuilder();
+        foreach (var b in utf8) _heldBlanks.Append((char)b); // ASCII
+        return true;
+    }
 
     private void OnToolCallDelta(ChatToolCall delta, int position)
     {
@@ -282,9 +290,9 @@ public sealed class MessageAssembler : IContentSink
         Start();
         _content.Complete(this);
         EmitToolCalls();
-        // Whitespace no tool call followed is text as the backend sent it (an answer of blanks stays one, never an
+        // Blanks no tool call followed are text as the backend sent them (an answer of blanks stays one, never an
         // empty message).
-        if (_heldWhitespace is not null) OpenText();
+        if (_heldBlanks is { Length: > 0 }) OpenText();
         CloseOpenBlock();
         _stopped = true;
         _sink.MessageDelta(StopReason(), _matchedStop is not null && _toolBlocks == 0 ? _matchedStop : null, ComputeUsage());
@@ -348,7 +356,7 @@ public sealed class MessageAssembler : IContentSink
 
     private int Open(BlockKind kind, string? id, string? name)
     {
-        if (kind != BlockKind.Text) _heldWhitespace = null; // whitespace between blocks is no text of its own
+        if (kind != BlockKind.Text) _heldBlanks?.Clear(); // blanks between blocks are no text of their own
         var index = _nextIndex++;
         _openIndex = index;
         _openKind = kind;

@@ -86,6 +86,12 @@ public sealed class BlankTextBeforeToolCallsTests
         Assert.Equal(["message_start", "content_block_start:0:text", "content_block_delta:0:text_delta", "content_block_stop:0", "message_delta:end_turn", "message_stop"], Shape(frames));
         Assert.Equal("\n", SseFrames.Concat(frames, 0, "text"));
 
+        // A long run of blanks is content: past 256 held characters the block opens, and nothing is lost on the way.
+        f.Upstream.Enqueue(Reply.Sse([Chunks.Role(), .. Enumerable.Repeat(Chunks.Content("\n"), 300), Chunks.Content("Hi"), Chunks.Finish("stop"), Chunks.Usage(10, 5), Chunks.Done]));
+        frames = await StreamAnswerAsync(f, "org/model");
+        Assert.Equal(new string('\n', 300) + "Hi", SseFrames.Concat(frames, 0, "text"));
+        Assert.Single(frames, fr => fr.Event == "content_block_start");
+
         f.Upstream.Enqueue(Reply.Json(Chunks.Completion(" ", finish: "stop")));
         var message = await JsonAnswerAsync(f, "org/model");
         Assert.Equal(["text"], BlockTypes(message));
