@@ -19,7 +19,8 @@ builder.Logging.Services.Configure<LoggerFilterOptions>(options =>
 });
 builder.Services.AddFunctionsProxyCore(builder.Configuration);
 // Origin check, JSON-only bodies and Anthropic-shaped error answers, as on the local host. No Host filter: the
-// Functions front end routes by host name and the worker only sees its forwarded requests.
-builder.Services.AddFunctionsProxyHttpGuards(filterHostNames: false);
+// Functions front end routes by host name and the worker only sees its forwarded requests. The guard runs in the
+// triggers (HttpFunction): a request refused before its function runs would be a failed invocation.
+builder.Services.AddFunctionsProxyHttpGuards(filterHostNames: false, guardInTriggers: true);
 
 builder.Build().Run();

@@ -21,7 +21,7 @@ public sealed class RequestBody : IDisposable
 
     public static async Task<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is long declared && declared > maxBytes) throw TooLarge(maxBytes);
+        if (request.ContentLength is long declared && declared > maxBytes) throw TooLarge(request, maxBytes);
         var buffer = new PooledBufferWriter(request.ContentLength is long n and > 0 and < int.MaxValue ? (int)n : 16 * 1024);
         try
         {
@@ -33,19 +33,21 @@ public sealed class RequestBody : IDisposable
                     var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
                     if (read == 0) break;
                     buffer.Advance(read);
-                    if (buffer.WrittenCount > maxBytes) throw TooLarge(maxBytes);
+                    if (buffer.WrittenCount > maxBytes) throw TooLarge(request, maxBytes);
                 }
             }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 // Kestrel's limit is this one (plus the byte that tells "over" from "at"), found while it buffered ahead
                 // of this loop: the same answer as the loop's own check.
-                throw TooLarge(maxBytes);
+                throw TooLarge(request, maxBytes);
             }
             catch (IOException e) when (!cancellationToken.IsCancellationRequested)
             {
                 // Kestrel refused the body's framing (bad or overflowing chunk sizes, a truncated body). An IOException
                 // would otherwise read as a lost backend connection (529): this one is the client's, not to be retried.
+                // A body whose framing failed leaves nothing reusable on the connection.
+                request.HttpContext.Response.Headers.Connection = "close";
                 throw new ProxyErrorException(ProxyError.InvalidRequest($"The request body could not be read: {e.Message}"));
             }
             if (buffer.WrittenCount == 0) throw new ProxyErrorException(ProxyError.InvalidRequest("Request body is empty; expected a JSON object."));
@@ -67,8 +69,13 @@ public sealed class RequestBody : IDisposable
         }
     }
 
-    private static ProxyErrorException TooLarge(long maxBytes)
-        => new(ProxyError.TooLarge($"Request body exceeds the proxy's limit of {maxBytes} bytes."));
+    private static ProxyErrorException TooLarge(HttpRequest request, long maxBytes)
+    {
+        // The rest of the body is never read, and Kestrel cannot drain it past its own limit: the connection ends with
+        // this answer. Saying so keeps a forwarder (the Functions host) from pooling it and losing the next request on it.
+        request.HttpContext.Response.Headers.Connection = "close";
+        return new(ProxyError.TooLarge($"Request body exceeds the proxy's limit of {maxBytes} bytes."));
+    }
 
     public void Dispose()
     {

@@ -21,6 +21,8 @@ internal sealed class ErrorEnvelopeMiddleware(RequestDelegate next)
             // A malformed or oversized body is the client's fault: 400/413, never a retryable overload answer.
             context.Response.Clear();
             context.Response.StatusCode = e.StatusCode;
+            // The body could not be read to its end: the connection ends with this answer, and says so.
+            context.Response.Headers.Connection = "close";
             await WriteAsync(context, $"The request could not be read: {e.Message}").ConfigureAwait(false);
             return;
         }

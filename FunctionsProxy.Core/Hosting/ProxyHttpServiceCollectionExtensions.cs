@@ -21,9 +21,11 @@ public static class ProxyHttpServiceCollectionExtensions
     /// <param name="filterHostNames">Accept only the <c>Host</c> names of <c>PROXY_ALLOWED_HOSTS</c> (default: loopback
     /// names). The local host does; the Functions worker does not, as the Functions front end routes by host name and
     /// hands the worker a forwarded request.</param>
-    public static IServiceCollection AddFunctionsProxyHttpGuards(this IServiceCollection services, bool filterHostNames)
+    /// <param name="guardInTriggers">The triggers run <see cref="RequestGuard.RefusedAsync"/> themselves (the Functions
+    /// app: a request answered in the worker's pipeline before its function runs is reported as a failed invocation);
+    /// otherwise the guard is middleware in front of everything (the local host).</param>
+    public static IServiceCollection AddFunctionsProxyHttpGuards(this IServiceCollection services, bool filterHostNames, bool guardInTriggers = false)
     {
-        services.AddSingleton<AllowedOrigins>();
         services.AddCors();
         if (filterHostNames)
         {
@@ -41,12 +43,12 @@ public static class ProxyHttpServiceCollectionExtensions
         // Functions front end has its own cap (100 MB) ahead of the worker.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProxyOptions>>((k, proxy) =>
         {
-            k.Limits.MaxRequestHeadersTotalSize = Math.Max(k.Limits.MaxRequestHeadersTotalSize, 4 * RequestGuardMiddleware.MaxRequestHeaderBytes);
+            k.Limits.MaxRequestHeadersTotalSize = Math.Max(k.Limits.MaxRequestHeadersTotalSize, 4 * RequestGuard.MaxRequestHeaderBytes);
             k.Limits.MaxRequestBodySize = proxy.Value.MaxRequestBodyBytes + 1;
         });
         // First registered is outermost: ahead of the web defaults' host filtering (configured above), whose bare 400
         // the envelope middleware then fills in.
-        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter, ProxyHttpStartupFilter>());
+        services.Insert(0, ServiceDescriptor.Transient<IStartupFilter>(_ => new ProxyHttpStartupFilter(guardInPipeline: !guardInTriggers)));
         return services;
     }
 }

@@ -9,16 +9,18 @@ namespace FunctionsProxy.Hosting;
 /// worker builds its ASP.NET Core pipeline itself and offers no other place for middleware; the local host gets the
 /// same filter, so both answer alike. Host filtering itself is the web defaults' own middleware, which runs inside.
 /// </summary>
-internal sealed class ProxyHttpStartupFilter : IStartupFilter
+/// <param name="guardInPipeline">The <see cref="RequestGuard"/> runs here (the local host) rather than in the triggers
+/// (the Functions app).</param>
+internal sealed class ProxyHttpStartupFilter(bool guardInPipeline) : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         app.UseMiddleware<ErrorEnvelopeMiddleware>();
-        app.UseMiddleware<RequestGuardMiddleware>();
+        if (guardInPipeline) app.UseMiddleware<RequestGuardMiddleware>();
         var origins = app.ApplicationServices.GetRequiredService<AllowedOrigins>();
         if (!origins.IsEmpty)
         {
-            // Listed origins may read answers and pass preflight; the guard above has already refused every other.
+            // Listed origins may read answers and pass preflight; the guard refuses every other (above, or in the trigger).
             app.UseCors(policy => policy.WithOrigins(origins.ToArray()).AllowAnyHeader().AllowAnyMethod()
                 .WithExposedHeaders("request-id", "retry-after"));
         }

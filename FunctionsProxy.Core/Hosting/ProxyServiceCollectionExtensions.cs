@@ -47,6 +47,11 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<BackendCredentials>();
         services.AddUpstreamHttpClient();
 
+        // The request guard is part of every route, on whichever host: middleware on the local host, the first step of
+        // each trigger in the Functions app (AddFunctionsProxyHttpGuards decides where it runs).
+        services.TryAddSingleton<AllowedOrigins>();
+        services.TryAddSingleton(sp => new RequestGuard(sp.GetRequiredService<AllowedOrigins>(), sp.GetRequiredService<IOptions<ProxyOptions>>()));
+
         services.AddSingleton<HealthEndpoint>();
         services.AddSingleton<EventLoggingEndpoint>();
         services.AddSingleton<MessagesEndpoint>();

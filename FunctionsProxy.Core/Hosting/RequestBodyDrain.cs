@@ -19,7 +19,7 @@ internal static class RequestBodyDrain
     public static async Task DrainAsync(HttpContext context, long maxBytes)
     {
         var request = context.Request;
-        if (!RequestGuardMiddleware.HasBody(request)) return;
+        if (!RequestGuard.HasBody(request)) return;
         if (request.ContentLength > maxBytes || !await TryReadToEndAsync(request.Body, maxBytes, context.RequestAborted).ConfigureAwait(false))
             context.Response.Headers[HeaderNames.Connection] = "close";
     }

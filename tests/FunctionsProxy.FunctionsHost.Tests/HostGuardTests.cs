@@ -117,6 +117,34 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         Assert.Equal(calls, hosts.Upstream.Requests.Count);
     }
 
+    /// <summary>A refusal is the function's answer, not a failed invocation: the real host reports failed invocations
+    /// (Application Insights' failure rate, alerts), and one whose function never runs is failed by the worker only after
+    /// it waited 5 s for the request.</summary>
+    [Theory]
+    [InlineData("origin")]
+    [InlineData("content-type")]
+    public async Task A_refused_request_is_a_completed_invocation_on_the_functions_host(string refusal)
+    {
+        // A body length no other test sends tells this request's invocation from a previous test's late report.
+        var length = refusal == "origin" ? 777 : 778;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages")
+        {
+            Content = new StringContent(Hi.PadRight(length), Encoding.UTF8, refusal == "content-type" ? "text/plain" : "application/json"),
+        };
+        request.Headers.Add("x-api-key", "client-key");
+        if (refusal == "origin") request.Headers.Add("Origin", "https://evil.example");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await hosts.FunctionsClient.SendAsync(request);
+        Assert.True((refusal == "origin" ? 403 : 415) == (int)response.StatusCode,
+            $"{(int)response.StatusCode} after {started.Elapsed}; invocations: {string.Join("; ", hosts.Functions.Invocations)}");
+
+        while (!hosts.Functions.Invocations.Any(o => o.RequestLength == length) && started.Elapsed < TimeSpan.FromSeconds(40)) await Task.Delay(20);
+        var outcome = Assert.Single(hosts.Functions.Invocations, o => o.RequestLength == length);
+        Assert.Equal("Messages", outcome.Function);
+        Assert.True(outcome.Succeeded, outcome.Error);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the invocation ended after {started.Elapsed}"); // a refusal outside the function: 15 s
+    }
+
     [Fact]
     public async Task A_body_that_is_not_json_is_refused_with_415()
     {
@@ -153,6 +181,24 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         Assert.Equal("HTTP/1.1 415 Unsupported Media Type", answer.Split("\r\n")[0]);
         var body = JsonNode.Parse(answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..])!;
         Assert.Equal("The request body must be sent with Content-Type: application/json.", body["error"]!["message"]!.GetValue<string>());
+    }
+
+    /// <summary>An oversized body is answered without being read, and Kestrel cannot drain it past its limit either: the
+    /// worker closes that connection. The answer says so (<c>Connection: close</c>, checked on the local host), and a
+    /// forward that still meets a closed connection is sent again, as the real host's forwarder does; before both, the
+    /// next request could be lost on it (a 500 after the worker's 15 s wait for it).</summary>
+    [Fact]
+    public async Task A_request_after_an_oversized_body_is_served_normally()
+    {
+        var big = Hi.Replace("\"hi\"", "\"" + new string('a', 2 * UnreachableStorageHosts.MaxBodyBytes) + "\"", StringComparison.Ordinal);
+        for (var round = 0; round < 5; round++)
+        {
+            var (tooLarge, _, _) = await SendAsync(hosts.FunctionsClient, Post("/v1/messages", new StringContent(big, Encoding.UTF8, "application/json")));
+            Assert.Equal(413, tooLarge);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var (next, _, body) = await SendAsync(hosts.FunctionsClient, Post("/v1/messages", new StringContent(Hi, Encoding.UTF8, "text/plain")));
+            Assert.True(next == 415, $"round {round}: {next} after {started.Elapsed}: {body}; invocations: {string.Join("; ", hosts.Functions.Invocations.TakeLast(2))}");
+        }
     }
 
     [Fact]

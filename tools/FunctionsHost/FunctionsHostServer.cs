@@ -47,6 +47,12 @@ public sealed class FunctionsHostServer : IAsyncDisposable
 
     public IEnumerable<string> FunctionNames => _functions.Select(f => f.Name);
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<InvocationOutcome> _outcomes = new();
+
+    /// <summary>How each forwarded HTTP invocation ended, in order (the real host reports these to Application
+    /// Insights: a failed one counts against the app's failure rate).</summary>
+    public IReadOnlyList<InvocationOutcome> Invocations => [.. _outcomes];
+
     public static async Task<FunctionsHostServer> StartAsync(FunctionsHostOptions options, CancellationToken ct = default)
     {
         var appDirectory = Path.GetFullPath(options.AppDirectory);
@@ -100,7 +106,7 @@ public sealed class FunctionsHostServer : IAsyncDisposable
             // The worker starts its Kestrel after the stream; the host retries its first forward for the same reason.
             await WaitForListenerAsync(workerUri, timeout.Token);
 
-            var client = new HttpMessageInvoker(new SocketsHttpHandler
+            var client = new HttpMessageInvoker(new ForwardRetryHandler(new SocketsHttpHandler
             {
                 UseProxy = false,
                 AllowAutoRedirect = false,
@@ -109,7 +115,7 @@ public sealed class FunctionsHostServer : IAsyncDisposable
                 EnableMultipleHttp2Connections = true,
                 ActivityHeadersPropagator = null,
                 ConnectTimeout = TimeSpan.FromSeconds(15),
-            });
+            }));
             ready = new FunctionsHostServer(app, channel, worker, functions, workerUri, client, address);
             return ready;
         }
@@ -175,6 +181,9 @@ public sealed class FunctionsHostServer : IAsyncDisposable
             new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(240) }, new InvocationTransformer(invocationId));
 
         var result = await invocation.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+        _outcomes.Enqueue(new InvocationOutcome(function.Name, result?.Result?.Status == StatusResult.Types.Status.Success,
+            result is null ? "no result within 30 s" : result.Result?.Exception?.Message, error.ToString(), context.Response.StatusCode,
+            context.Request.Headers.ContentLength ?? -1));
         if (result?.Result?.Status == StatusResult.Types.Status.Failure && !context.Response.HasStarted)
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         if (error != ForwarderError.None && error != ForwarderError.RequestCanceled)
@@ -248,3 +257,7 @@ public sealed class FunctionsHostServer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>One HTTP invocation's end as the worker reported it.</summary>
+/// <param name="Forward">How forwarding the HTTP request to the worker ended (YARP's <c>ForwarderError</c>).</param>
+public sealed record InvocationOutcome(string Function, bool Succeeded, string? Error, string Forward, int Status, long RequestLength);

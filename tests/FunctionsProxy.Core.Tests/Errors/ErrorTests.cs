@@ -53,10 +53,12 @@ public sealed class ErrorTests
     {
         await using var f = await ProxyFixture.StartAsync(new Dictionary<string, string?> { ["PROXY_MAX_BODY_BYTES"] = "2048" });
         var big = $$"""{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"{{new string('a', 5000)}}"}]}""";
-        var (status, json, _) = await Send(f, big);
+        var (status, json, response) = await Send(f, big);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         AssertError(json, "request_too_large", "2048");
         Assert.Empty(f.Upstream.ChatRequests);
+        // The unread rest ends the connection; the answer says so, so no forwarder pools it for the next request.
+        Assert.True(response.Headers.ConnectionClose);
     }
 
     [Theory]

@@ -38,7 +38,7 @@ internal sealed class AzuriteHttps : IAsyncDisposable
     public static async Task<AzuriteHttps> StartAsync(string repoRoot, LoopbackCertificate certificate, string account)
     {
         var executable = Executable(repoRoot);
-        int[] ports = [LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free()];
+        var ports = LoopbackPort.Free(3);
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
