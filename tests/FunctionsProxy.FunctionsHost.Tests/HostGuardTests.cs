@@ -162,8 +162,7 @@ public sealed class HostGuardTests(UnreachableStorageHosts hosts) : IClassFixtur
         // drops the connection, so a body still arriving by then (a slow link, a loaded machine) used to turn the
         // 415 into a failed forward (500). Raw bytes: HttpClient cannot be told to pace a body. 600 B every 300 ms
         // (~2 KB/s for ~6 s, under PROXY_MAX_BODY_BYTES) stays above Kestrel's minimum body data rate (240 B/s) even
-        // when a loaded machine (CI runs the test projects side by side on two cores) stretches every pause eightfold;
-        // 100 B every 150 ms failed once that way.
+        // when a loaded machine (CI runs the test projects side by side on two cores) stretches every pause eightfold.
         var text = new string('x', 12000);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, hosts.Functions.Address.Port);
