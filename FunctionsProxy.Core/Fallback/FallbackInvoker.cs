@@ -85,8 +85,9 @@ public sealed class FallbackInvoker(IModelResolver resolver, BackendCredentials 
                     catch (OperationCanceledException) when (ct.IsCancellationRequested)
                     {
                         // The client went away (Esc in Claude Code): that says nothing about the model, and counting it
-                        // would cool a model down for the whole team. A probe it held goes to the next request.
-                        breaker.ReleaseProbe(model.UpstreamId);
+                        // would cool a model down for the whole team. A probe it held goes to the next request (only its
+                        // own: another request may hold the model's probe now).
+                        if (candidates[i].Verdict == BreakerVerdict.Probe) breaker.ReleaseProbe(model.UpstreamId);
                         throw;
                     }
                     catch (Exception) when (last)

@@ -17,14 +17,15 @@ public enum ModelFailureKind
 }
 
 /// <summary>Which backend outcomes make the proxy try the next model of a chain. Only the backend's own trouble does:
-/// 5xx, a 429 the back-off gave up on, a model that does not exist, no connection, no response headers in time. What
+/// 5xx and 408, a 429 the back-off gave up on, a model that does not exist, no connection, no response headers in time. What
 /// the client caused (400/422 invalid request or context too long, 413, 401/403 credentials) is answered as is,
 /// because every model would refuse it the same way.</summary>
 public static class ModelFailure
 {
     public static ModelFailureKind Classify(HttpStatusCode status) => (int)status switch
     {
-        >= 500 and < 600 => ModelFailureKind.ServerError,
+        // 408: the backend gave up waiting (its own trouble, as a 504 would be).
+        408 or (>= 500 and < 600) => ModelFailureKind.ServerError,
         429 => ModelFailureKind.RateLimited,
         404 => ModelFailureKind.ModelNotFound,
         _ => ModelFailureKind.None,

@@ -38,7 +38,15 @@ public sealed class RequestGuard
     {
         var guard = context.RequestServices.GetRequiredService<RequestGuard>();
         if (guard.Check(context.Request) is not { } refusal) return false;
-        await guard.RefuseAsync(context, refusal).ConfigureAwait(false);
+        try
+        {
+            await guard.RefuseAsync(context, refusal).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while its refused body was drained or the answer written: the request is handled (a
+            // trigger that threw would be reported as a failed invocation).
+        }
         return true;
     }
 

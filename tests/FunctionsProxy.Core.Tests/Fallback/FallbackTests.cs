@@ -42,7 +42,7 @@ public sealed class FallbackTests
     public static TheoryData<string, bool> FailureKinds()
     {
         var data = new TheoryData<string, bool>();
-        foreach (var kind in new[] { "500", "502", "503 no instances", "429 long retry-after", "429 after retries", "connection reset", "first-byte timeout", "404 model does not exist" })
+        foreach (var kind in new[] { "500", "502", "503 no instances", "408 request timeout", "429 long retry-after", "429 after retries", "connection reset", "first-byte timeout", "404 model does not exist" })
             foreach (var stream in new[] { false, true }) data.Add(kind, stream);
         return data;
     }
@@ -52,6 +52,7 @@ public sealed class FallbackTests
         "500" => () => Reply.Json(500, """{"object":"error","message":"Internal Server Error","type":"InternalServerError","code":500}"""),
         "502" => () => Reply.Text(502, "text/html", "<html><body>Bad Gateway</body></html>"),
         "503 no instances" => () => Reply.Json(503, """{"detail":"No instances available (yet) for chute_id=abc"}"""),
+        "408 request timeout" => () => Reply.Json(408, """{"detail":"Request timed out"}"""),
         // Longer than PROXY_MAX_RETRY_AFTER (0.2 s in tests): the back-off does not wait for it.
         "429 long retry-after" => () => Reply.Json(429, """{"detail":"Too many requests"}""").Header("Retry-After", "30"),
         // Short: the back-off retries once (PROXY_MAX_RETRY_ON_429=1), gets 429 again, and gives up.
