@@ -64,6 +64,12 @@ internal sealed class ProxyOptionsSetup(IConfiguration configuration) : IConfigu
         ProxyOptionsValidator.SetBindErrors(options, errors);
     }
 
+    /// <summary>The server has a backend key of its own: configured (<c>CHUTES_API_KEY</c>), or a vault to read it from
+    /// (<c>KEYVAULT_URI</c>; the secret is <c>CHUTES_API_KEY_SECRET_NAME</c>, <c>chutes-api-key</c> by default). One rule
+    /// for <c>CHUTES_AUTH_STYLE=env</c> and <c>PROXY_AUTH=keys</c>; a secret name without a vault supplies nothing.</summary>
+    internal static bool HasBackendKey(IConfiguration? c, string? configuredKey)
+        => !string.IsNullOrEmpty(configuredKey) || (c is not null && Get(c, SettingNames.KeyVaultUri) is not null);
+
     internal static string? Get(IConfiguration c, string name)
     {
         var v = c[name];

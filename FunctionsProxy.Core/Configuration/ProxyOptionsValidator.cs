@@ -32,8 +32,7 @@ internal sealed class ProxyOptionsValidator(IConfiguration? configuration = null
             failures.Add($"{SettingNames.ApiKey} holds an unresolved Key Vault reference; check the app's identity and the secret, or use {SettingNames.KeyVaultUri}.");
         // With a vault the backend key is read from it (CHUTES_API_KEY_SECRET_NAME, default chutes-api-key): that is how
         // infra/ provisions the Functions app, with no CHUTES_API_KEY at all.
-        var keyFromVault = configuration is not null && ProxyOptionsSetup.Get(configuration, SettingNames.KeyVaultUri) is not null;
-        if (options.AuthStyle == BackendAuthStyle.Env && string.IsNullOrEmpty(options.ApiKey) && !keyFromVault)
+        if (options.AuthStyle == BackendAuthStyle.Env && !ProxyOptionsSetup.HasBackendKey(configuration, options.ApiKey))
             failures.Add($"{SettingNames.AuthStyle}=env needs {SettingNames.ApiKey} (or {SettingNames.KeyVaultUri} with {SettingNames.BackendKeySecretName}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -17,10 +17,10 @@ internal sealed class ActivityTimeout : IDisposable
     private readonly TimeProvider _time;
     private long _lastActivity;
 
-    public ActivityTimeout(TimeSpan timeout, CancellationToken clientAborted, TimeProvider? time = null)
+    public ActivityTimeout(TimeSpan timeout, CancellationToken clientAborted)
     {
         Timeout = timeout;
-        _time = time ?? TimeProvider.System;
+        _time = TimeProvider.System;
         _source = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         _lastActivity = _time.GetTimestamp();
         _timer = _time.CreateTimer(static s => ((ActivityTimeout)s!).OnTimer(), this, timeout, System.Threading.Timeout.InfiniteTimeSpan);

@@ -62,19 +62,15 @@ internal sealed class SseResponder : IAsyncDisposable
         _response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
-    /// <summary>Runs <paramref name="produce"/> (which writes events to <see cref="Sink"/>) under the write gate, then flushes.</summary>
-    public ValueTask WriteAsync<TState>(Action<TState> produce, TState state, CancellationToken cancellationToken)
-        => WriteAsync(produce, state, flush: true, cancellationToken);
-
-    /// <summary>As above; with <paramref name="flush"/> false the events stay in the response pipe until
-    /// <see cref="FlushAsync"/> or until <see cref="MaxUnflushedBytes"/> accumulate (bounded memory for fast backends).</summary>
-    public async ValueTask WriteAsync<TState>(Action<TState> produce, TState state, bool flush, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="produce"/> (which writes events to <see cref="Sink"/>) under the write gate, then
+    /// flushes. A run of chunks the backend already delivered goes through a batch instead (<see cref="BeginBatchAsync"/>).</summary>
+    public async ValueTask WriteAsync<TState>(Action<TState> produce, TState state, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             produce(state);
-            if (flush || _sink.Ended || PendingIsLarge()) await FlushPendingAsync(cancellationToken).ConfigureAwait(false);
+            await FlushPendingAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

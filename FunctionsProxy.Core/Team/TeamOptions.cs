@@ -94,11 +94,7 @@ internal sealed class TeamHostOptionsValidator(IConfiguration configuration) : I
         var failures = new List<string>();
         if (options.Mode == ProxyAuthMode.Keys)
         {
-            // The same rule as CHUTES_AUTH_STYLE=env: a key in configuration, or a vault to read it from (its secret named
-            // by CHUTES_API_KEY_SECRET_NAME, chutes-api-key by default). A secret name without a vault supplies nothing.
-            var hasKey = ProxyOptionsSetup.Get(configuration, SettingNames.ApiKey) is not null
-                || ProxyOptionsSetup.Get(configuration, SettingNames.KeyVaultUri) is not null;
-            if (!hasKey)
+            if (!ProxyOptionsSetup.HasBackendKey(configuration, ProxyOptionsSetup.Get(configuration, SettingNames.ApiKey)))
                 failures.Add($"{SettingNames.ProxyAuth}=keys needs the server's own backend key: set {SettingNames.ApiKey} (or {SettingNames.KeyVaultUri} with {SettingNames.BackendKeySecretName}); proxy keys are never forwarded upstream.");
             if (string.Equals(ProxyOptionsSetup.Get(configuration, SettingNames.AuthStyle), "header", StringComparison.OrdinalIgnoreCase))
                 failures.Add($"{SettingNames.AuthStyle}=header forwards the caller's key, which {SettingNames.ProxyAuth}=keys never does; use auto or env.");

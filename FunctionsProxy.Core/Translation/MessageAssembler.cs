@@ -230,7 +230,7 @@ public sealed class MessageAssembler : IContentSink
     }
 
     /// <summary>Holds <paramref name="text"/> when it would open a text block with blanks only (JSON's four: space,
-    /// tab, CR, LF; the UTF-8 path below uses the same test, so both paths hold the same text).</summary>
+    /// tab, CR, LF).</summary>
     private bool TryHoldBlanks(ReadOnlySpan<char> text)
     {
         if (IsTextOpen || text.IndexOfAnyExcept(" \t\r\n") >= 0 || (_heldBlanks?.Length ?? 0) + text.Length > MaxHeldBlanks) return false;
@@ -238,12 +238,14 @@ public sealed class MessageAssembler : IContentSink
         return true;
     }
 
+    /// <summary>The same for UTF-8 text: blanks are ASCII, so the bytes are widened one to one (any other byte stays
+    /// something that is not a blank) and the one test above decides for both paths.</summary>
     private bool TryHoldBlanks(ReadOnlySpan<byte> utf8)
     {
-        if (IsTextOpen || utf8.IndexOfAnyExcept(" \t\r\n"u8) >= 0 || (_heldBlanks?.Length ?? 0) + utf8.Length > MaxHeldBlanks) return false;
-        _heldBlanks ??= new StringBuilder();
-        foreach (var b in utf8) _heldBlanks.Append((char)b); // ASCII
-        return true;
+        if (IsTextOpen || utf8.Length > MaxHeldBlanks) return false;
+        Span<char> chars = stackalloc char[utf8.Length];
+        Encoding.Latin1.GetChars(utf8, chars);
+        return TryHoldBlanks(chars);
     }
 
     private void OnToolCallDelta(ChatToolCall delta, int position)
